@@ -1,0 +1,287 @@
+"""The immutable ``Dataset`` every model, metric and page works on.
+
+Raw ids are kept as the strings the file holds ("0042" stays "0042"; an int
+passed by a caller is looked up as its decimal string), mapped once to dense
+indices by the vocabularies below. Everything inside recsys_core works on
+indices and the sparse user x item matrix; everything shown to a person is
+translated back.
+
+Only :mod:`recsys_core.data` builds a ``Dataset`` from files; this module holds
+the class and the one constructor from clean frames (``Dataset.from_frames``)
+that data.py, the synthetic generator and the splits call.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .errors import UnknownIdError
+
+#: Column names of ``Dataset.interactions`` (``timestamp`` is optional).
+USER, ITEM, RATING, TIMESTAMP = "user", "item", "rating", "timestamp"
+
+
+def _fingerprint(*frames: pd.DataFrame | None) -> str:
+    digest = hashlib.sha256()
+    for frame in frames:
+        if frame is None:
+            digest.update(b"<none>")
+            continue
+        digest.update(",".join(map(str, frame.columns)).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Ratings (or implicit interactions) with their vocabularies and metadata.
+
+    Attributes
+    ----------
+    name : str
+        Shown in the dashboard and the CLI.
+    interactions : DataFrame
+        One row per (user, item) pair in file order after clean-up, with
+        columns ``user``, ``item`` (raw ids, str), ``rating`` (float),
+        optionally ``timestamp`` (int64 seconds), and ``user_idx``,
+        ``item_idx`` (dense indices into the vocabularies).
+    user_ids, item_ids : ndarray of str
+        Vocabularies: index -> raw id. Splits keep the full vocabularies of the
+        data set they come from, so indices agree between train and test.
+    rating_scale : tuple of float
+        (lowest, highest) rating allowed; predictions are clipped to it.
+    implicit : bool
+        True when the file had no rating column (each row is an interaction,
+        stored as rating 1.0).
+    items : DataFrame
+        One row per item index: ``item`` (raw id), ``title`` and any text or
+        ground-truth columns from the item metadata (``genres`` pipe-joined).
+    users : DataFrame
+        One row per user index: ``user`` (raw id) and any user metadata.
+    report : tuple of str
+        Clean-up steps applied while loading, each with its counts.
+    """
+
+    name: str
+    interactions: pd.DataFrame
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+    rating_scale: tuple[float, float]
+    implicit: bool
+    items: pd.DataFrame
+    users: pd.DataFrame
+    report: tuple[str, ...] = ()
+    fingerprint: str = field(default="")
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def from_frames(
+        cls,
+        interactions: pd.DataFrame,
+        *,
+        name: str = "dataset",
+        rating_scale: tuple[float, float] | None = None,
+        implicit: bool = False,
+        items: pd.DataFrame | None = None,
+        users: pd.DataFrame | None = None,
+        report: Iterable[str] = (),
+        user_ids: np.ndarray | None = None,
+        item_ids: np.ndarray | None = None,
+    ) -> "Dataset":
+        """Build from clean frames (validation has already happened in data.py).
+
+        ``interactions`` needs ``user``, ``item``, ``rating`` and optionally
+        ``timestamp``. ``items``/``users`` need an ``item``/``user`` column;
+        rows for ids outside the vocabulary are dropped, missing ids get a
+        row with empty text (title = raw id). Pass ``user_ids``/``item_ids``
+        to keep a larger vocabulary (used by splits).
+        """
+        frame = interactions.copy()
+        frame[USER] = frame[USER].astype(str)
+        frame[ITEM] = frame[ITEM].astype(str)
+        frame[RATING] = frame[RATING].astype(np.float64)
+        if TIMESTAMP in frame.columns:
+            frame[TIMESTAMP] = frame[TIMESTAMP].astype(np.int64)
+        if user_ids is None:
+            user_ids = pd.unique(frame[USER].to_numpy())
+        if item_ids is None:
+            item_ids = pd.unique(frame[ITEM].to_numpy())
+        user_ids = np.asarray(user_ids, dtype=object)
+        item_ids = np.asarray(item_ids, dtype=object)
+        user_index = pd.Index(user_ids)
+        item_index = pd.Index(item_ids)
+        frame["user_idx"] = user_index.get_indexer(frame[USER]).astype(np.int32)
+        frame["item_idx"] = item_index.get_indexer(frame[ITEM]).astype(np.int32)
+        if (frame["user_idx"] < 0).any() or (frame["item_idx"] < 0).any():
+            raise ValueError("interactions hold ids outside the given vocabulary")
+        columns = [USER, ITEM, RATING] + ([TIMESTAMP] if TIMESTAMP in frame.columns else [])
+        frame = frame[columns + ["user_idx", "item_idx"]].reset_index(drop=True)
+
+        items = _align_metadata(items, ITEM, item_ids)
+        if "title" not in items.columns:
+            items["title"] = items[ITEM]
+        items["title"] = items["title"].fillna(items[ITEM]).astype(str)
+        users = _align_metadata(users, USER, user_ids)
+        if rating_scale is None:
+            rating_scale = (float(frame[RATING].min()), float(frame[RATING].max())) if len(frame) else (1.0, 5.0)
+        rating_scale = (float(rating_scale[0]), float(rating_scale[1]))
+        dataset = cls(
+            name=name,
+            interactions=frame,
+            user_ids=user_ids,
+            item_ids=item_ids,
+            rating_scale=rating_scale,
+            implicit=bool(implicit),
+            items=items,
+            users=users,
+            report=tuple(report),
+        )
+        fingerprint = _fingerprint(frame[columns], items, users) + f"-{rating_scale}-{implicit}"
+        object.__setattr__(dataset, "fingerprint", hashlib.sha256(fingerprint.encode()).hexdigest()[:16])
+        return dataset
+
+    def subset(self, rows: np.ndarray, name: str | None = None) -> "Dataset":
+        """A data set of the given interaction rows (positions, in that order).
+
+        Keeps the vocabularies, metadata and rating scale, so indices stay
+        valid; used for train/test splits.
+        """
+        part = self.interactions.iloc[np.asarray(rows)]
+        return Dataset.from_frames(
+            part.drop(columns=["user_idx", "item_idx"]),
+            name=name or self.name,
+            rating_scale=self.rating_scale,
+            implicit=self.implicit,
+            items=self.items,
+            users=self.users,
+            report=self.report,
+            user_ids=self.user_ids,
+            item_ids=self.item_ids,
+        )
+
+    # ------------------------------------------------------------- accessors
+    @property
+    def n_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    @property
+    def n_ratings(self) -> int:
+        return len(self.interactions)
+
+    @property
+    def has_timestamps(self) -> bool:
+        return TIMESTAMP in self.interactions.columns
+
+    @cached_property
+    def matrix(self) -> sp.csr_matrix:
+        """User x item ratings as CSR (explicit zeros never occur: ratings > 0 or stored as given)."""
+        frame = self.interactions
+        matrix = sp.csr_matrix(
+            (frame[RATING].to_numpy(), (frame["user_idx"].to_numpy(), frame["item_idx"].to_numpy())),
+            shape=(self.n_users, self.n_items),
+        )
+        matrix.sort_indices()
+        return matrix
+
+    @cached_property
+    def global_mean(self) -> float:
+        return float(self.interactions[RATING].mean()) if self.n_ratings else float(np.mean(self.rating_scale))
+
+    @cached_property
+    def user_counts(self) -> np.ndarray:
+        """Number of interactions of each user index."""
+        return np.bincount(self.interactions["user_idx"].to_numpy(), minlength=self.n_users)
+
+    @cached_property
+    def item_counts(self) -> np.ndarray:
+        """Number of interactions of each item index (popularity)."""
+        return np.bincount(self.interactions["item_idx"].to_numpy(), minlength=self.n_items)
+
+    @cached_property
+    def _user_lookup(self) -> pd.Index:
+        return pd.Index(self.user_ids)
+
+    @cached_property
+    def _item_lookup(self) -> pd.Index:
+        return pd.Index(self.item_ids)
+
+    def user_index(self, raw_id: object) -> int:
+        """Dense index of a raw user id; :class:`UnknownIdError` if absent."""
+        position = self._user_lookup.get_indexer([str(raw_id)])[0]
+        if position < 0:
+            raise UnknownIdError(f"User '{raw_id}' is not in the data set '{self.name}'.")
+        return int(position)
+
+    def item_index(self, raw_id: object) -> int:
+        """Dense index of a raw item id; :class:`UnknownIdError` if absent."""
+        position = self._item_lookup.get_indexer([str(raw_id)])[0]
+        if position < 0:
+            raise UnknownIdError(f"Item '{raw_id}' is not in the data set '{self.name}'.")
+        return int(position)
+
+    def item_indices(self, raw_ids: Iterable[object]) -> np.ndarray:
+        """Indices of many raw item ids (-1 where absent)."""
+        return self._item_lookup.get_indexer([str(r) for r in raw_ids])
+
+    def user_indices(self, raw_ids: Iterable[object]) -> np.ndarray:
+        """Indices of many raw user ids (-1 where absent)."""
+        return self._user_lookup.get_indexer([str(r) for r in raw_ids])
+
+    def titles(self, item_idx: np.ndarray) -> np.ndarray:
+        return self.items["title"].to_numpy()[np.asarray(item_idx, dtype=int)]
+
+    def item_text(self) -> pd.Series:
+        """One string per item index: title, genres and every other text column.
+
+        Used by the content models; items without metadata get their title
+        (the raw id) only.
+        """
+        skip = {ITEM, "genre_truth", "year"}
+        parts = [self.items["title"].astype(str)]
+        for column in self.items.columns:
+            if column in skip or column == "title" or not _is_text(self.items[column]):
+                continue
+            values = self.items[column].fillna("").astype(str)
+            if column in ("genres", "tags"):
+                values = values.str.replace("|", ", ", regex=False)
+            parts.append(values)
+        text = parts[0]
+        for part in parts[1:]:
+            text = text.str.cat(part, sep=". ")
+        return text.str.replace(r"(\.\s*)+$", "", regex=True).str.strip()
+
+    def summary(self) -> dict[str, float]:
+        """Users, items, ratings and density, for the dashboard and the CLI."""
+        return {
+            "users": self.n_users,
+            "items": self.n_items,
+            "ratings": self.n_ratings,
+            "density": self.n_ratings / max(1, self.n_users * self.n_items),
+            "rating_min": self.rating_scale[0],
+            "rating_max": self.rating_scale[1],
+        }
+
+
+def _is_text(column: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(column) or column.dtype == object
+
+
+def _align_metadata(meta: pd.DataFrame | None, key: str, vocabulary: np.ndarray) -> pd.DataFrame:
+    """One metadata row per vocabulary entry, in vocabulary order."""
+    base = pd.DataFrame({key: vocabulary.astype(str)})
+    if meta is None or len(meta) == 0:
+        return base
+    meta = meta.copy()
+    meta[key] = meta[key].astype(str)
+    meta = meta.drop_duplicates(subset=key, keep="first")
+    return base.merge(meta, on=key, how="left")

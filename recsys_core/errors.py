@@ -1,0 +1,35 @@
+"""Exception classes of recsys_core.
+
+Every error a person can cause (a malformed file, an unknown id, a model used
+before it is fitted) has its own class, raised at the edge with a message
+written for a person, so the dashboard and the CLI can show it as it is.
+"""
+from __future__ import annotations
+
+
+class RecsysError(Exception):
+    """Base class of every error recsys_core raises on purpose."""
+
+
+class DataValidationError(RecsysError, ValueError):
+    """A file or frame does not have the shape recsys_core expects.
+
+    The message names the file, the column, the first offending rows (1-based
+    line numbers as a spreadsheet or editor shows them) with their count, what
+    was expected, and what to do.
+    """
+
+
+class NotFittedError(RecsysError, RuntimeError):
+    """A method that needs a fitted model was called before ``fit``."""
+
+
+class UnknownIdError(RecsysError, KeyError):
+    """A raw user or item id is not in the data set the model was fitted on."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class ColdStartError(RecsysError, ValueError):
+    """A model cannot serve a new user described in this way (the message says why)."""

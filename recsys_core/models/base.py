@@ -1,0 +1,283 @@
+"""The contract every model follows: score, then rank.
+
+A subclass implements ``_fit(dataset)`` and ``_score_users(user_idx)``, which
+returns an ``(len(user_idx), n_items)`` float array of *unclipped* estimates
+with NaN where the model cannot score (Surprise's ``PredictionImpossible``).
+Everything else -- id translation, rating prediction with Surprise's clipping
+and fall-back, excluding seen items, top-n with a seeded tie-break, similar
+items, cold-start fold-in -- is shared here, so a model gets recommend,
+evaluation and cold start once it can score.
+
+Ranking ties: Surprise clips predictions to the rating scale, so memory-based
+and co-clustering models put many items at exactly the top score. Ties are
+broken by a seeded random permutation of the items (``tie_break_``), never by
+raw id (MovieLens ids correlate with popularity). Items a model cannot score
+rank after every scored item.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from ..dataset import Dataset
+from ..errors import ColdStartError, NotFittedError
+
+#: Items scored per block when a model builds score rows for many users.
+_BLOCK_CELLS = 4_000_000
+
+
+class Recommender:
+    """Base class of every model (scikit-learn conventions).
+
+    The constructor stores hyper-parameters only; ``fit`` returns ``self``;
+    learnt state lives in attributes ending in ``_``.
+    """
+
+    #: Registry name used by the CLI and the dashboard (``svd``, ``knn-basic`` ...).
+    name: ClassVar[str] = ""
+    #: Short label of the family, for the dashboard.
+    family: ClassVar[str] = ""
+    #: False for models that only rank (e.g. most popular): no RMSE/MAE for them.
+    predicts_ratings: ClassVar[bool] = True
+    #: One paragraph and a LaTeX formula for the dashboard's "How it works".
+    formula: ClassVar[str] = ""
+    explanation: ClassVar[str] = ""
+    #: Parameter name -> what it does, for the dashboard.
+    parameter_help: ClassVar[dict[str, str]] = {}
+
+    random_state: int = 0
+
+    # ------------------------------------------------------------ estimator
+    def get_params(self) -> dict[str, Any]:
+        import inspect
+
+        signature = inspect.signature(type(self).__init__)
+        return {
+            name: getattr(self, name)
+            for name in signature.parameters
+            if name != "self" and hasattr(self, name)
+        }
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{key}={value!r}" for key, value in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    def fit(self, dataset: Dataset) -> "Recommender":
+        """Learn from ``dataset``; returns ``self``."""
+        self.dataset_ = dataset
+        rng = np.random.default_rng([int(self.random_state or 0), 7919])
+        # tie_break_[item] is the item's place among equally scored items.
+        self.tie_break_ = np.argsort(rng.permutation(dataset.n_items)).astype(np.int64)
+        self._fit(dataset)
+        return self
+
+    def _fit(self, dataset: Dataset) -> None:
+        raise NotImplementedError
+
+    def _score_users(self, user_idx: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, "dataset_")
+
+    def _check_fitted(self) -> Dataset:
+        if not self.is_fitted:
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(dataset) first.")
+        return self.dataset_
+
+    # --------------------------------------------------------------- scores
+    def score_users(self, user_idx: np.ndarray) -> np.ndarray:
+        """Clipped scores of all items for the given user indices (NaN: cannot score)."""
+        dataset = self._check_fitted()
+        user_idx = np.asarray(user_idx, dtype=np.int64)
+        scores = np.asarray(self._score_users(user_idx), dtype=np.float64)
+        return np.clip(scores, *dataset.rating_scale) if self.predicts_ratings else scores
+
+    def iter_score_blocks(self, user_idx: np.ndarray):
+        """Yield ``(positions, scores)`` for blocks of users, bounded in memory."""
+        dataset = self._check_fitted()
+        user_idx = np.asarray(user_idx, dtype=np.int64)
+        block = max(1, _BLOCK_CELLS // max(1, dataset.n_items))
+        for start in range(0, len(user_idx), block):
+            positions = np.arange(start, min(start + block, len(user_idx)))
+            yield positions, self.score_users(user_idx[positions])
+
+    def predict_indices(self, user_idx: np.ndarray, item_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rating estimates for (user, item) index pairs, as Surprise's ``predict`` gives them.
+
+        Returns ``(estimate, impossible)``. Where the model cannot score a
+        pair (an item or user without training ratings, no usable neighbour)
+        the estimate is the training global mean -- Surprise's documented
+        fall-back -- and ``impossible`` is True so callers can count it.
+        Estimates are clipped to the rating scale.
+        """
+        dataset = self._check_fitted()
+        user_idx = np.asarray(user_idx, dtype=np.int64)
+        item_idx = np.asarray(item_idx, dtype=np.int64)
+        raw = self._predict_pairs(user_idx, item_idx)
+        impossible = np.isnan(raw)
+        estimate = np.where(impossible, dataset.global_mean, raw)
+        return np.clip(estimate, *dataset.rating_scale), impossible
+
+    def _predict_pairs(self, user_idx: np.ndarray, item_idx: np.ndarray) -> np.ndarray:
+        """Unclipped estimates of pairs; default: score each distinct user's row once."""
+        out = np.full(len(user_idx), np.nan)
+        users, inverse = np.unique(user_idx, return_inverse=True)
+        for positions, scores in self.iter_score_blocks(users):
+            for local, position in enumerate(positions):
+                mask = inverse == position
+                out[mask] = scores[local, item_idx[mask]]
+        return out
+
+    def predict(self, user: object, item: object) -> float:
+        """Predicted rating of a raw user id for a raw item id.
+
+        Raises :class:`~recsys_core.errors.UnknownIdError` for ids that are
+        not in the data set at all; for ids present but without training
+        ratings the documented fall-back of :meth:`predict_indices` applies.
+        """
+        dataset = self._check_fitted()
+        estimate, _ = self.predict_indices(
+            np.array([dataset.user_index(user)]), np.array([dataset.item_index(item)])
+        )
+        return float(estimate[0])
+
+    # -------------------------------------------------------------- ranking
+    def top_n(self, scores: np.ndarray, n: int, exclude: np.ndarray | None = None) -> np.ndarray:
+        """Indices of the ``n`` best items per row of ``scores``.
+
+        ``exclude`` is a boolean mask of the same shape (items never to show,
+        e.g. seen ones). Ties are broken by ``tie_break_``; items without a
+        score (NaN) come after every scored item; excluded items never appear
+        (-1 pads a row with fewer than ``n`` candidates).
+        """
+        return rank_top_n(scores, n, self.tie_break_, exclude)
+
+    def recommend_indices(self, user_idx: np.ndarray, n: int = 10, exclude_seen: bool = True) -> np.ndarray:
+        """Top-``n`` item indices for many users, ``(len(user_idx), n)``, -1 padded."""
+        dataset = self._check_fitted()
+        user_idx = np.asarray(user_idx, dtype=np.int64)
+        out = np.full((len(user_idx), n), -1, dtype=np.int64)
+        for positions, scores in self.iter_score_blocks(user_idx):
+            exclude = None
+            if exclude_seen:
+                # From the sparsity pattern, not the values: a rating of 0 is still seen.
+                rows = dataset.matrix[user_idx[positions]]
+                exclude = np.zeros(scores.shape, dtype=bool)
+                exclude[np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr)), rows.indices] = True
+            out[positions] = self.top_n(scores, n, exclude)
+        return out
+
+    def recommend(self, user: object, n: int = 10, exclude_seen: bool = True) -> pd.DataFrame:
+        """Ranked recommendations for a raw user id: rank, item, title, score."""
+        dataset = self._check_fitted()
+        user_idx = dataset.user_index(user)
+        scores = self.score_users(np.array([user_idx]))[0]
+        items = self.recommend_indices(np.array([user_idx]), n, exclude_seen)[0]
+        items = items[items >= 0]
+        return self._frame(items, scores[items])
+
+    def _frame(self, items: np.ndarray, scores: np.ndarray, score_name: str = "score") -> pd.DataFrame:
+        dataset = self._check_fitted()
+        frame = pd.DataFrame(
+            {
+                "rank": np.arange(1, len(items) + 1),
+                "item": dataset.item_ids[items].astype(str),
+                "title": dataset.titles(items),
+                score_name: scores,
+                "popularity": dataset.item_counts[items],
+            }
+        )
+        if "genres" in dataset.items.columns:
+            frame["genres"] = dataset.items["genres"].to_numpy()[items]
+        return frame
+
+    # ----------------------------------------------------------- embeddings
+    def item_embeddings(self) -> np.ndarray | None:
+        """One vector per item index, where the model learns them (else None)."""
+        return None
+
+    def user_embeddings(self) -> np.ndarray | None:
+        """One vector per user index, where the model learns them (else None)."""
+        return None
+
+    def item_similarity_rows(self, item_idx: np.ndarray) -> np.ndarray | None:
+        """Similarity of the given items to every item; default: cosine of item embeddings."""
+        vectors = self.item_embeddings()
+        if vectors is None:
+            return None
+        return cosine_rows(vectors, np.asarray(item_idx))
+
+    def similar_items(self, item: object, n: int = 10) -> pd.DataFrame:
+        """Items most similar to a raw item id in this model's space."""
+        dataset = self._check_fitted()
+        item_idx = dataset.item_index(item)
+        rows = self.item_similarity_rows(np.array([item_idx]))
+        if rows is None:
+            raise NotImplementedError(f"{self.name} has no item space to compare items in.")
+        exclude = np.zeros_like(rows, dtype=bool)
+        exclude[0, item_idx] = True
+        rows = np.where(np.isfinite(rows), rows, np.nan)
+        best = rank_top_n(rows, n, self.tie_break_, exclude)[0]
+        best = best[best >= 0]
+        return self._frame(best, rows[0, best], score_name="similarity")
+
+    # ----------------------------------------------------------- cold start
+    def fold_in(self, item_idx: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+        """Unclipped scores of every item for a new user who rated only ``item_idx``.
+
+        Models that can take a new user without refitting override this;
+        others raise :class:`ColdStartError` saying why.
+        """
+        raise ColdStartError(f"{self.name} cannot take a new user without refitting.")
+
+
+def cosine_rows(vectors: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Cosine similarity of ``vectors[rows]`` to every vector (zero vectors give 0)."""
+    norms = np.linalg.norm(vectors, axis=1)
+    norms[norms == 0] = 1.0
+    unit = vectors / norms[:, None]
+    return unit[rows] @ unit.T
+
+
+def rank_top_n(
+    scores: np.ndarray, n: int, tie_break: np.ndarray, exclude: np.ndarray | None = None
+) -> np.ndarray:
+    """Top-``n`` column indices per row: by score, then by ``tie_break`` (lower first).
+
+    NaN scores rank after all finite scores; ``exclude`` removes entries.
+    Rows with fewer than ``n`` candidates are padded with -1.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    n_rows, n_cols = scores.shape
+    n = int(n)
+    out = np.full((n_rows, n), -1, dtype=np.int64)
+    if n <= 0 or n_cols == 0:
+        return out
+    # Order columns by the tie-break once; then a row's ranking is a stable
+    # sort by score on the permuted columns.
+    order = np.argsort(tie_break, kind="stable")
+    key = -scores[:, order]
+    key[np.isnan(key)] = np.inf  # unscored: after every scored item
+    if exclude is not None:
+        excluded = exclude[:, order]
+        key[excluded] = np.nan  # NaN sorts last in numpy, then trimmed below
+    else:
+        excluded = np.zeros(key.shape, dtype=bool)
+    take = min(n, n_cols)
+    if take < n_cols:
+        # Threshold per row: the take-th smallest key; candidates are <= it.
+        kth = np.partition(np.where(np.isnan(key), np.inf, key), take - 1, axis=1)[:, take - 1]
+        for row in range(n_rows):
+            # NaN (excluded) never compares true, so excluded items never enter.
+            candidates = np.flatnonzero(key[row] <= kth[row])
+            best = candidates[np.argsort(key[row, candidates], kind="stable")[:take]]
+            out[row, : len(best)] = order[best]
+    else:
+        best = np.argsort(key, axis=1, kind="stable")
+        out[:, :take] = order[best]
+        out[:, :take][np.take_along_axis(excluded, best, axis=1)] = -1
+    return out
