@@ -1,0 +1,547 @@
+"""Evaluation metrics: pure functions of arrays, like :mod:`sklearn.metrics`.
+
+Representations
+---------------
+recommended : int ndarray, shape (n_users, n_slots)
+    Row ``u`` is user ``u``'s ranked list of item indices, best first, as
+    ``Recommender.recommend_indices`` returns it; ``-1`` marks an empty slot
+    (a model with fewer candidates than slots). A list holds distinct items.
+relevant : scipy.sparse matrix, shape (n_users, n_items)
+    Row ``u`` marks user ``u``'s relevant test items (any stored nonzero is
+    relevant; values are otherwise ignored). Rows are aligned with
+    ``recommended``: build it for all users with :func:`relevant_items` and
+    select ``relevant[user_idx]`` for the users that were recommended to.
+    For small literal cases a sequence of per-user collections of item
+    indices (``[{3, 7}, {1}, ...]``) is accepted too and converted.
+
+Ranking metrics return one value per user (the caller averages, or averages
+per activity bucket with :func:`activity_buckets`). Only the first ``k``
+slots count; a list shorter than ``k`` (fewer columns or ``-1`` padding) is
+treated as padded with empty slots, which never hit. Recall, NDCG and AP are
+undefined for a user without relevant items and come back as NaN: callers
+evaluate only users with at least one relevant test item (``np.nanmean``
+would also skip them).
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..dataset import Dataset
+
+Relevance = sp.spmatrix | sp.sparray | Sequence[Iterable[int]]
+
+
+# ------------------------------------------------------------ rating accuracy
+def _pair(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    y_true = np.asarray(y_true, dtype=np.float64).ravel()
+    y_pred = np.asarray(y_pred, dtype=np.float64).ravel()
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true and y_pred differ in length ({len(y_true)} vs {len(y_pred)}).")
+    if len(y_true) == 0:
+        raise ValueError("Prediction list is empty.")
+    return y_true, y_pred
+
+
+def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Root mean squared error, as ``surprise.accuracy.rmse``.
+
+    .. math:: \\mathrm{RMSE} = \\sqrt{\\tfrac{1}{n} \\sum_i (r_i - \\hat r_i)^2}
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of float, shape (n,)
+        True and estimated ratings of the same (user, item) pairs.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If the inputs are empty or differ in length.
+    """
+    y_true, y_pred = _pair(y_true, y_pred)
+    return float(np.sqrt(np.mean((y_true - y_pred) ** 2)))
+
+
+def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean absolute error, as ``surprise.accuracy.mae``.
+
+    .. math:: \\mathrm{MAE} = \\tfrac{1}{n} \\sum_i |r_i - \\hat r_i|
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of float, shape (n,)
+        True and estimated ratings of the same (user, item) pairs.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If the inputs are empty or differ in length.
+    """
+    y_true, y_pred = _pair(y_true, y_pred)
+    return float(np.mean(np.abs(y_true - y_pred)))
+
+
+# ----------------------------------------------------------------- relevance
+def default_relevance_threshold(rating_scale: tuple[float, float]) -> float:
+    """Rating from which an explicit test rating counts as relevant: ``lo + 0.75 (hi - lo)``.
+
+    4.0 on a 1-5 scale, 3.875 on 0.5-5, 7.75 on 1-10. Ratings are compared
+    with ``>=``, so on a 0.5-step 0.5-5 scale this means 4.0 and above.
+    """
+    low, high = rating_scale
+    return float(low + 0.75 * (high - low))
+
+
+def relevant_items(test: Dataset, threshold: float | None = None) -> sp.csr_matrix:
+    """Relevant test items of every user, as a boolean CSR matrix.
+
+    For implicit data every test interaction is relevant. For explicit data
+    a test item is relevant when its rating is ``>= threshold``; the default
+    threshold is :func:`default_relevance_threshold` of the data set's rating
+    scale (4.0 on 1-5).
+
+    Parameters
+    ----------
+    test : Dataset
+        The test part of a split (its indices agree with the train part).
+    threshold : float, optional
+        Rating from which a test item is relevant (explicit data only).
+
+    Returns
+    -------
+    csr_matrix of bool, shape (test.n_users, test.n_items)
+        Row ``u`` marks user ``u``'s relevant items; select
+        ``matrix[user_idx]`` to align it with a ``recommended`` array.
+    """
+    frame = test.interactions
+    keep = np.ones(len(frame), dtype=bool)
+    if not test.implicit:
+        if threshold is None:
+            threshold = default_relevance_threshold(test.rating_scale)
+        keep = frame["rating"].to_numpy() >= threshold
+    matrix = sp.csr_matrix(
+        (
+            np.ones(int(keep.sum()), dtype=bool),
+            (frame["user_idx"].to_numpy()[keep], frame["item_idx"].to_numpy()[keep]),
+        ),
+        shape=(test.n_users, test.n_items),
+    )
+    matrix.sum_duplicates()
+    return matrix
+
+
+def _relevance_csr(relevant: Relevance, n_users: int, min_items: int) -> sp.csr_matrix:
+    """Relevance as a binary CSR matrix with sorted indices and no duplicates."""
+    if sp.issparse(relevant):
+        matrix = sp.csr_matrix(relevant, copy=True)
+        matrix.eliminate_zeros()
+        matrix.data = np.ones_like(matrix.data, dtype=bool)
+    else:
+        rows = [np.fromiter(items, dtype=np.int64) for items in relevant]
+        lengths = np.array([len(row) for row in rows], dtype=np.int64)
+        columns = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        n_cols = max(min_items, int(columns.max()) + 1 if len(columns) else 0)
+        matrix = sp.csr_matrix(
+            (np.ones(len(columns), dtype=bool), (np.repeat(np.arange(len(rows)), lengths), columns)),
+            shape=(len(rows), n_cols),
+        )
+    if matrix.shape[0] != n_users:
+        raise ValueError(
+            f"relevant has {matrix.shape[0]} rows but recommended has {n_users}: "
+            "select the rows of the users that were recommended to."
+        )
+    matrix.sum_duplicates()  # also sorts the indices
+    return matrix
+
+
+def _hits(recommended: np.ndarray, relevant: Relevance, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``hits[u, p]``: the item in slot ``p`` (< k) of user ``u``'s list is relevant; and ``|rel_u|``."""
+    k = int(k)
+    if k < 1:
+        raise ValueError(f"k must be at least 1; got k={k}.")
+    recommended = np.asarray(recommended, dtype=np.int64)
+    if recommended.ndim != 2:
+        raise ValueError("recommended must be a 2-D array (n_users, n_slots).")
+    n_users = recommended.shape[0]
+    top = np.full((n_users, k), -1, dtype=np.int64)
+    width = min(k, recommended.shape[1])
+    top[:, :width] = recommended[:, :width]
+    matrix = _relevance_csr(relevant, n_users, int(top.max(initial=-1)) + 1)
+    n_items = max(matrix.shape[1], int(top.max(initial=-1)) + 1)
+    # One int64 key per (user, item) pair; CSR order makes the relevant keys sorted.
+    relevant_keys = np.repeat(np.arange(n_users, dtype=np.int64), np.diff(matrix.indptr)) * n_items + matrix.indices
+    keys = np.arange(n_users, dtype=np.int64)[:, None] * n_items + top
+    position = np.minimum(np.searchsorted(relevant_keys, keys), max(len(relevant_keys) - 1, 0))
+    hits = (top >= 0) & (len(relevant_keys) > 0)
+    if len(relevant_keys):
+        hits &= relevant_keys[position] == keys
+    return hits, np.diff(matrix.indptr)
+
+
+def _discounts(k: int) -> np.ndarray:
+    """``1 / log2(p + 1)`` for ranks ``p = 1 .. k``."""
+    return 1.0 / np.log2(np.arange(2, k + 2))
+
+
+def _undefined_without_relevant(values: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
+    return np.where(n_relevant > 0, values, np.nan)
+
+
+def precision_at_k(recommended: np.ndarray, relevant: Relevance, k: int) -> np.ndarray:
+    """Precision@K per user: ``hits in the top K / K``.
+
+    The denominator is always ``K``, also when the list has fewer than ``K``
+    items (empty slots count as misses).
+
+    Parameters
+    ----------
+    recommended : int ndarray, shape (n_users, n_slots)
+        Ranked item indices, -1 for an empty slot.
+    relevant : sparse matrix (n_users, n_items) or sequence of collections
+        Relevant items of each user (see the module docstring).
+    k : int
+        Cut-off.
+
+    Returns
+    -------
+    ndarray of float, shape (n_users,)
+    """
+    hits, _ = _hits(recommended, relevant, k)
+    return hits.sum(axis=1) / int(k)
+
+
+def recall_at_k(recommended: np.ndarray, relevant: Relevance, k: int) -> np.ndarray:
+    """Recall@K per user: ``hits in the top K / |relevant|``.
+
+    Can stay below 1 for a perfect list when ``|relevant| > K``. NaN for users
+    without relevant items (callers exclude them).
+
+    Parameters
+    ----------
+    recommended : int ndarray, shape (n_users, n_slots)
+        Ranked item indices, -1 for an empty slot.
+    relevant : sparse matrix (n_users, n_items) or sequence of collections
+        Relevant items of each user (see the module docstring).
+    k : int
+        Cut-off.
+
+    Returns
+    -------
+    ndarray of float, shape (n_users,)
+    """
+    hits, n_relevant = _hits(recommended, relevant, k)
+    return _undefined_without_relevant(hits.sum(axis=1) / np.maximum(n_relevant, 1), n_relevant)
+
+
+def ndcg_at_k(recommended: np.ndarray, relevant: Relevance, k: int) -> np.ndarray:
+    """NDCG@K per user with binary relevance.
+
+    .. math::
+        \\mathrm{DCG} = \\sum_{p \\in \\text{hits}} \\frac{1}{\\log_2(p + 1)}, \\quad
+        \\mathrm{IDCG} = \\sum_{p=1}^{\\min(|rel|, K)} \\frac{1}{\\log_2(p + 1)}, \\quad
+        \\mathrm{NDCG} = \\mathrm{DCG} / \\mathrm{IDCG}
+
+    with 1-based ranks ``p`` within the top ``K``. NaN for users without
+    relevant items (callers exclude them).
+
+    Parameters
+    ----------
+    recommended : int ndarray, shape (n_users, n_slots)
+        Ranked item indices, -1 for an empty slot.
+    relevant : sparse matrix (n_users, n_items) or sequence of collections
+        Relevant items of each user (see the module docstring).
+    k : int
+        Cut-off.
+
+    Returns
+    -------
+    ndarray of float, shape (n_users,)
+    """
+    hits, n_relevant = _hits(recommended, relevant, k)
+    discounts = _discounts(int(k))
+    dcg = hits @ discounts
+    ideal = np.concatenate([[0.0], np.cumsum(discounts)])[np.minimum(n_relevant, int(k))]
+    return _undefined_without_relevant(dcg / np.where(ideal > 0, ideal, 1.0), n_relevant)
+
+
+def average_precision_at_k(recommended: np.ndarray, relevant: Relevance, k: int) -> np.ndarray:
+    """AP@K per user (its mean over users is MAP@K).
+
+    .. math::
+        \\mathrm{AP@K} = \\frac{1}{\\min(|rel|, K)} \\sum_{p \\in \\text{hits}} \\mathrm{precision@}p
+
+    where ``precision@p`` = hits among the first ``p`` slots / ``p``. NaN for
+    users without relevant items (callers exclude them).
+
+    Parameters
+    ----------
+    recommended : int ndarray, shape (n_users, n_slots)
+        Ranked item indices, -1 for an empty slot.
+    relevant : sparse matrix (n_users, n_items) or sequence of collections
+        Relevant items of each user (see the module docstring).
+    k : int
+        Cut-off.
+
+    Returns
+    -------
+    ndarray of float, shape (n_users,)
+    """
+    hits, n_relevant = _hits(recommended, relevant, k)
+    precision_at_p = np.cumsum(hits, axis=1) / np.arange(1, int(k) + 1)
+    summed = np.where(hits, precision_at_p, 0.0).sum(axis=1)
+    return _undefined_without_relevant(summed / np.maximum(np.minimum(n_relevant, int(k)), 1), n_relevant)
+
+
+def hit_rate_at_k(recommended: np.ndarray, relevant: Relevance, k: int) -> np.ndarray:
+    """HitRate@K per user: 1 if any of the top K items is relevant, else 0.
+
+    Parameters
+    ----------
+    recommended : int ndarray, shape (n_users, n_slots)
+        Ranked item indices, -1 for an empty slot.
+    relevant : sparse matrix (n_users, n_items) or sequence of collections
+        Relevant items of each user (see the module docstring).
+    k : int
+        Cut-off.
+
+    Returns
+    -------
+    ndarray of float, shape (n_users,)
+    """
+    hits, _ = _hits(recommended, relevant, k)
+    return hits.any(axis=1).astype(np.float64)
+
+
+def reciprocal_rank_at_k(recommended: np.ndarray, relevant: Relevance, k: int) -> np.ndarray:
+    """Reciprocal rank@K per user (its mean over users is MRR@K).
+
+    ``1 / p`` for the 1-based rank ``p`` of the first relevant item within
+    the top K, 0 if there is none.
+
+    Parameters
+    ----------
+    recommended : int ndarray, shape (n_users, n_slots)
+        Ranked item indices, -1 for an empty slot.
+    relevant : sparse matrix (n_users, n_items) or sequence of collections
+        Relevant items of each user (see the module docstring).
+    k : int
+        Cut-off.
+
+    Returns
+    -------
+    ndarray of float, shape (n_users,)
+    """
+    hits, _ = _hits(recommended, relevant, k)
+    first = np.argmax(hits, axis=1) + 1
+    return np.where(hits.any(axis=1), 1.0 / first, 0.0)
+
+
+#: Ranking metric name (as the runner's tidy table spells it) -> per-user function.
+RANKING_METRICS = {
+    "precision": precision_at_k,
+    "recall": recall_at_k,
+    "ndcg": ndcg_at_k,
+    "map": average_precision_at_k,
+    "hit_rate": hit_rate_at_k,
+    "mrr": reciprocal_rank_at_k,
+}
+
+
+# ------------------------------------------------------------ beyond accuracy
+def _list_matrix(recommended: np.ndarray, n_items: int) -> sp.csr_matrix:
+    """Binary user x item CSR of the recommended lists (-1 slots dropped)."""
+    recommended = np.asarray(recommended, dtype=np.int64)
+    rows, slots = np.nonzero(recommended >= 0)
+    items = recommended[rows, slots]
+    matrix = sp.csr_matrix(
+        (np.ones(len(items)), (rows, items)), shape=(recommended.shape[0], n_items)
+    )
+    matrix.sum_duplicates()
+    return matrix
+
+
+def catalog_coverage(recommended: np.ndarray, n_items: int) -> float:
+    """Share of the catalogue that appears in at least one list.
+
+    ``|distinct items recommended (ignoring -1)| / n_items``.
+
+    Parameters
+    ----------
+    recommended : int ndarray, shape (n_users, n_slots)
+        Ranked item indices, -1 for an empty slot.
+    n_items : int
+        Catalogue size.
+
+    Returns
+    -------
+    float
+    """
+    recommended = np.asarray(recommended)
+    distinct = np.unique(recommended[recommended >= 0])
+    return float(len(distinct) / n_items) if n_items > 0 else float("nan")
+
+
+def novelty(recommended: np.ndarray, item_popularity: np.ndarray, n_users: int) -> float:
+    """Mean self-information of the recommended items (higher: less popular).
+
+    For item ``i`` with ``p_i = count_i / n_users`` (``count_i``: training
+    users who interacted with ``i``, e.g. ``train.item_counts``), a list's
+    novelty is the mean of ``-log2(p_i)`` over its items (-1 slots ignored);
+    the result is the mean over users with a non-empty list. An item no
+    training user saw is counted as seen once (``count_i = 1``), giving the
+    largest finite value ``log2(n_users)`` instead of infinity.
+
+    Parameters
+    ----------
+    recommended : int ndarray, shape (n_users, n_slots)
+        Ranked item indices, -1 for an empty slot.
+    item_popularity : int ndarray, shape (n_items,)
+        Number of training users per item index.
+    n_users : int
+        Number of training users (the denominator of ``p_i``).
+
+    Returns
+    -------
+    float
+        NaN when every list is empty.
+    """
+    recommended = np.asarray(recommended, dtype=np.int64)
+    counts = np.maximum(np.asarray(item_popularity, dtype=np.float64), 1.0)
+    information = -np.log2(counts / float(n_users))
+    valid = recommended >= 0
+    per_slot = np.where(valid, information[np.where(valid, recommended, 0)], 0.0)
+    lengths = valid.sum(axis=1)
+    if not lengths.any():
+        return float("nan")
+    per_user = per_slot.sum(axis=1)[lengths > 0] / lengths[lengths > 0]
+    return float(per_user.mean())
+
+
+def intra_list_diversity(recommended: np.ndarray, item_vectors: np.ndarray | sp.spmatrix) -> np.ndarray:
+    """Intra-list diversity per user: mean ``1 - cos(v_i, v_j)`` over the list's distinct pairs.
+
+    .. math::
+        \\mathrm{ILD}(L) = \\frac{2}{|L|(|L| - 1)} \\sum_{i < j \\in L} \\bigl(1 - \\cos(v_i, v_j)\\bigr)
+
+    A zero vector has cosine 0 with everything. Computed without forming the
+    pairs: with unit vectors ``u``, ``sum_{i<j} u_i . u_j = (|sum u|^2 -
+    sum |u|^2) / 2``.
+
+    Parameters
+    ----------
+    recommended : int ndarray, shape (n_users, n_slots)
+        Ranked item indices, -1 for an empty slot (ignored).
+    item_vectors : ndarray or sparse matrix, shape (n_items, n_features)
+        One vector per item index: genre one-hot, text embedding, or a
+        model's ``item_embeddings()``.
+
+    Returns
+    -------
+    ndarray of float, shape (n_users,)
+        NaN for lists with fewer than two items.
+    """
+    if sp.issparse(item_vectors):
+        vectors = sp.csr_matrix(item_vectors, dtype=np.float64)
+        norms = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
+        unit = sp.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ vectors
+    else:
+        vectors = np.asarray(item_vectors, dtype=np.float64)
+        norms = np.linalg.norm(vectors, axis=1)
+        unit = vectors / np.where(norms > 0, norms, 1.0)[:, None]
+    lists = _list_matrix(recommended, vectors.shape[0])
+    summed = lists @ unit  # (n_users, n_features): sum of each list's unit vectors
+    if sp.issparse(summed):
+        squared_sum = np.asarray(summed.multiply(summed).sum(axis=1)).ravel()
+    else:
+        squared_sum = np.einsum("ij,ij->i", summed, summed)
+    self_terms = lists @ (norms > 0).astype(np.float64)  # |u_i|^2 is 1, or 0 for a zero vector
+    length = np.asarray(lists.sum(axis=1)).ravel()
+    pairs = length * (length - 1) / 2
+    similarity = (squared_sum - self_terms) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(pairs > 0, 1.0 - similarity / np.where(pairs > 0, pairs, 1.0), np.nan)
+
+
+def personalization(recommended: np.ndarray) -> float:
+    """How different users' lists are: 1 - mean cosine similarity over distinct user pairs.
+
+    As in the recmetrics library: each list is a binary item vector ``x_u``
+    and ``personalization = 1 - mean_{u < v} x_u . x_v / (|x_u| |x_v|)``
+    (for lists of equal length ``K`` the cosine is the overlap / K). 0 when
+    everyone gets the same list, 1 when no two lists share an item. Users
+    with an empty list are left out.
+
+    Uses ``sum_{u<v} c_uv = (|sum_u x_u / |x_u||^2 - m) / 2`` for ``m``
+    non-empty lists, so it is linear in the number of recommendations, not
+    quadratic in users.
+
+    Parameters
+    ----------
+    recommended : int ndarray, shape (n_users, n_slots)
+        Ranked item indices, -1 for an empty slot.
+
+    Returns
+    -------
+    float
+        NaN with fewer than two non-empty lists.
+    """
+    recommended = np.asarray(recommended, dtype=np.int64)
+    n_items = int(recommended.max(initial=-1)) + 1
+    lists = _list_matrix(recommended, n_items)
+    lengths = np.asarray(lists.sum(axis=1)).ravel()
+    lists = lists[lengths > 0]
+    lengths = lengths[lengths > 0]
+    n_lists = len(lengths)
+    if n_lists < 2:
+        return float("nan")
+    summed = np.asarray(lists.T @ (1.0 / np.sqrt(lengths))).ravel()
+    mean_similarity = (summed @ summed - n_lists) / (n_lists * (n_lists - 1))
+    return float(1.0 - mean_similarity)
+
+
+# ------------------------------------------------------------------- buckets
+def activity_bucket_labels(edges: Sequence[int] = (5, 20)) -> list[str]:
+    """Bucket labels for the given edges, in order: ``["≤5", "6–20", ">20"]``."""
+    edges = [int(edge) for edge in edges]
+    if not edges or any(b <= a for a, b in zip(edges, edges[1:])):
+        raise ValueError(f"edges must be a non-empty increasing sequence of integers; got {edges}.")
+    labels = [f"≤{edges[0]}"]
+    for low, high in zip(edges, edges[1:]):
+        labels.append(f"{high}" if high == low + 1 else f"{low + 1}–{high}")
+    labels.append(f">{edges[-1]}")
+    return labels
+
+
+def activity_buckets(train_counts: np.ndarray, edges: Sequence[int] = (5, 20)) -> np.ndarray:
+    """Activity bucket of each user from their number of training interactions.
+
+    With edges ``e1 < e2 < ... < en`` the buckets are ``count <= e1``,
+    ``e1 < count <= e2``, ..., ``count > en``, labelled ``"≤e1"``,
+    ``"{e1+1}–{e2}"``, ..., ``">en"`` (default: ``"≤5"``, ``"6–20"``,
+    ``">20"``).
+
+    Parameters
+    ----------
+    train_counts : int array-like, shape (n_users,)
+        Training interactions per user (e.g. ``train.user_counts[user_idx]``).
+    edges : sequence of int, default (5, 20)
+        Upper bounds (inclusive) of all buckets but the last.
+
+    Returns
+    -------
+    ndarray of str (object), shape (n_users,)
+        Labels in the order given by :func:`activity_bucket_labels`.
+    """
+    labels = np.array(activity_bucket_labels(edges), dtype=object)
+    bucket = np.searchsorted(np.asarray([int(edge) for edge in edges]), np.asarray(train_counts), side="left")
+    return labels[bucket]

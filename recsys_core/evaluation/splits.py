@@ -1,0 +1,297 @@
+"""Train/test splits of a :class:`~recsys_core.dataset.Dataset`.
+
+Every split is a list of :class:`Split` whose ``train`` and ``test`` are built
+with ``Dataset.subset``, so both keep the full vocabularies and indices agree
+between them. Random splits are seeded and deterministic; the k-fold split
+reproduces ``surprise.model_selection.KFold`` row for row and the random
+hold-out reproduces ``surprise.model_selection.train_test_split``, so scores
+can be checked against Surprise on the same folds.
+
+Methods (``make_splits`` names):
+
+``"random"``
+    One random hold-out of ``test_size`` of the interactions.
+``"kfold"``
+    ``n_folds`` disjoint test folds covering every interaction once.
+``"temporal"``
+    Per user, the latest ``test_fraction`` of their timeline is tested on.
+``"leave-last-out"``
+    Per user, the last ``n`` interactions are tested on.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from ..dataset import TIMESTAMP, Dataset
+from ..errors import DataValidationError
+
+
+@dataclass(frozen=True)
+class Split:
+    """One train/test fold.
+
+    Attributes
+    ----------
+    fold : int
+        0-based fold number.
+    train, test : Dataset
+        Disjoint subsets of the source data set's interactions, with its
+        vocabularies, metadata and rating scale.
+    """
+
+    fold: int
+    train: Dataset
+    test: Dataset
+
+
+def _make_split(dataset: Dataset, fold: int, train_rows: np.ndarray, test_rows: np.ndarray, label: str) -> Split:
+    return Split(
+        fold=fold,
+        train=dataset.subset(train_rows, name=f"{dataset.name} [{label} train]"),
+        test=dataset.subset(test_rows, name=f"{dataset.name} [{label} test]"),
+    )
+
+
+# ---------------------------------------------------------------- random splits
+def kfold(dataset: Dataset, n_folds: int = 5, seed: int = 0, shuffle: bool = True) -> list[Split]:
+    """K-fold cross-validation, identical to ``surprise.model_selection.KFold``.
+
+    Rows are shuffled with ``np.random.RandomState(seed).shuffle`` (Surprise's
+    ``get_rng`` for an int seed); fold ``i`` tests on the next
+    ``n // n_folds`` shuffled rows, plus one for the first ``n % n_folds``
+    folds, and trains on the shuffled rows before that block followed by the
+    rows after it. Given the same seed and the interactions in the same order,
+    every fold has the same train and test rows in the same order as
+    Surprise's.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Data set to split.
+    n_folds : int, default 5
+        Number of folds, at least 2 and at most the number of interactions.
+    seed : int, default 0
+        Seed of the shuffle.
+    shuffle : bool, default True
+        Shuffle before cutting the folds (False: consecutive blocks in file
+        order).
+
+    Returns
+    -------
+    list of Split
+        ``n_folds`` splits; the test sets partition the interactions.
+
+    Raises
+    ------
+    ValueError
+        If ``n_folds`` is below 2 or above the number of interactions.
+    """
+    n_rows = dataset.n_ratings
+    n_folds = int(n_folds)
+    if n_folds < 2 or n_folds > n_rows:
+        raise ValueError(
+            f"kfold needs 2 <= n_folds <= number of interactions ({n_rows}); got n_folds={n_folds}."
+        )
+    indices = np.arange(n_rows)
+    if shuffle:
+        np.random.RandomState(seed).shuffle(indices)
+    splits = []
+    stop = 0
+    for fold in range(n_folds):
+        start = stop
+        stop += n_rows // n_folds + (1 if fold < n_rows % n_folds else 0)
+        train_rows = np.concatenate([indices[:start], indices[stop:]])
+        splits.append(_make_split(dataset, fold, train_rows, indices[start:stop], f"fold {fold + 1}/{n_folds}"))
+    return splits
+
+
+def random_holdout(dataset: Dataset, test_size: float | int = 0.2, seed: int = 0) -> list[Split]:
+    """One random train/test split, identical to ``surprise.model_selection.train_test_split``.
+
+    With ``perm = np.random.RandomState(seed).permutation(n)`` and
+    ``n_test = ceil(test_size * n)`` (or ``test_size`` itself when it is an
+    int), train is ``perm[:n - n_test]`` and test is ``perm[n - n_test:]``,
+    in that order -- what Surprise's ``ShuffleSplit`` yields for
+    ``train_size=None``.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Data set to split.
+    test_size : float or int, default 0.2
+        Fraction of interactions (float in (0, 1)) or number of interactions
+        (int) to test on.
+    seed : int, default 0
+        Seed of the permutation.
+
+    Returns
+    -------
+    list of Split
+        A single split (fold 0).
+
+    Raises
+    ------
+    ValueError
+        If ``test_size`` is not positive or leaves no training interactions.
+    """
+    n_rows = dataset.n_ratings
+    if isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool):
+        n_test = int(test_size)
+    else:
+        # Same float expression as Surprise, so the rounding agrees too.
+        n_test = math.ceil(float(test_size) * n_rows) if 0 < float(test_size) < 1 else -1
+    if not 0 < n_test < n_rows:
+        raise ValueError(
+            f"random_holdout needs test_size to be a fraction in (0, 1) or a count below the number "
+            f"of interactions ({n_rows}); got test_size={test_size!r}."
+        )
+    permutation = np.random.RandomState(seed).permutation(n_rows)
+    n_train = n_rows - n_test
+    return [_make_split(dataset, 0, permutation[:n_train], permutation[n_train:], "hold-out")]
+
+
+# ------------------------------------------------------------ per-user splits
+def _timeline_rank(dataset: Dataset, by_time: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's 0-based position from the end of its user's timeline, and the user's count.
+
+    Timelines are ordered by timestamp (when ``by_time``), ties and the
+    no-timestamp case by file order.
+    """
+    frame = dataset.interactions
+    users = frame["user_idx"].to_numpy()
+    n_rows = len(users)
+    if by_time:
+        # lexsort: last key is primary; file position breaks timestamp ties.
+        order = np.lexsort((np.arange(n_rows), frame[TIMESTAMP].to_numpy(), users))
+    else:
+        order = np.lexsort((np.arange(n_rows), users))
+    counts = np.bincount(users, minlength=dataset.n_users)
+    ends = np.cumsum(counts)  # position after each user's block in ``order``
+    sorted_users = users[order]
+    from_end = np.empty(n_rows, dtype=np.int64)
+    from_end[order] = ends[sorted_users] - 1 - np.arange(n_rows)
+    return from_end, counts[users]
+
+
+def _split_by_from_end(dataset: Dataset, is_test: np.ndarray, label: str) -> list[Split]:
+    # Both parts keep file order.
+    return [_make_split(dataset, 0, np.flatnonzero(~is_test), np.flatnonzero(is_test), label)]
+
+
+def temporal_per_user(dataset: Dataset, test_fraction: float = 0.2) -> list[Split]:
+    """Per-user temporal split: each user's latest interactions are the test set.
+
+    A user with ``c >= 2`` interactions, ordered by timestamp (ties by file
+    order), has their last ``n_test = clip(round_half_up(c * test_fraction),
+    1, c - 1)`` interactions in test and the rest in train, so every such user
+    has at least one interaction on each side; users with one interaction
+    stay wholly in train. Train and test keep file order.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Data set with a ``timestamp`` column.
+    test_fraction : float, default 0.2
+        Fraction of each user's timeline to test on, in (0, 1).
+
+    Returns
+    -------
+    list of Split
+        A single split (fold 0).
+
+    Raises
+    ------
+    DataValidationError
+        If the data set has no timestamps.
+    ValueError
+        If ``test_fraction`` is not in (0, 1).
+    """
+    if not dataset.has_timestamps:
+        raise DataValidationError(
+            f"The data set '{dataset.name}' has no timestamp column, so it cannot be split by time. "
+            "Load a file with a timestamp column, or choose the 'random', 'kfold' or 'leave-last-out' split."
+        )
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"temporal_per_user needs 0 < test_fraction < 1; got {test_fraction!r}.")
+    from_end, counts = _timeline_rank(dataset, by_time=True)
+    n_test = np.clip(np.floor(counts * test_fraction + 0.5).astype(np.int64), 1, counts - 1)
+    is_test = (counts >= 2) & (from_end < n_test)
+    return _split_by_from_end(dataset, is_test, f"temporal {test_fraction:g}")
+
+
+def leave_last_n_out(dataset: Dataset, n: int = 1) -> list[Split]:
+    """Per-user leave-last-``n``-out: each user's last ``n`` interactions are the test set.
+
+    "Last" is by timestamp when the data set has timestamps (ties by file
+    order), else by file order. Only users with more than ``n`` interactions
+    contribute to test; the others stay wholly in train. Train and test keep
+    file order.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Data set to split.
+    n : int, default 1
+        Interactions per user to hold out, at least 1.
+
+    Returns
+    -------
+    list of Split
+        A single split (fold 0).
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is below 1.
+    """
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"leave_last_n_out needs n >= 1; got n={n}.")
+    from_end, counts = _timeline_rank(dataset, by_time=dataset.has_timestamps)
+    is_test = (counts > n) & (from_end < n)
+    return _split_by_from_end(dataset, is_test, f"leave-last-{n}-out")
+
+
+# ----------------------------------------------------------------- dispatch
+#: Split method name (as the CLI and the dashboard spell it) -> function.
+SPLIT_METHODS: dict[str, Callable[..., list[Split]]] = {
+    "random": random_holdout,
+    "kfold": kfold,
+    "temporal": temporal_per_user,
+    "leave-last-out": leave_last_n_out,
+}
+
+
+def make_splits(dataset: Dataset, method: str, **params: Any) -> list[Split]:
+    """Split ``dataset`` with the method called ``method``.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Data set to split.
+    method : {"random", "kfold", "temporal", "leave-last-out"}
+        Which split: :func:`random_holdout`, :func:`kfold`,
+        :func:`temporal_per_user` or :func:`leave_last_n_out`.
+    **params
+        Keyword arguments of that function (``test_size``, ``seed``,
+        ``n_folds``, ``test_fraction``, ``n`` ...).
+
+    Returns
+    -------
+    list of Split
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is not one of the names above.
+    """
+    try:
+        function = SPLIT_METHODS[method]
+    except (KeyError, TypeError):
+        valid = ", ".join(repr(name) for name in SPLIT_METHODS)
+        raise ValueError(f"Unknown split method {method!r}; choose one of {valid}.") from None
+    return function(dataset, **params)

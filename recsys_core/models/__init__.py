@@ -1,0 +1,44 @@
+"""Model registry: every model the CLI and the dashboard can fit, by name.
+
+Adding a model means writing its module and registering its class here; the
+contract test, the evaluation runner, cold start and the pages pick it up.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .base import Recommender, rank_top_n
+from .baselines import BaselineOnly, GlobalMean, MostPopular
+from .coclustering import CoClustering
+from .knn import KNNBaseline, KNNBasic, KNNWithMeans
+from .matrix_factorization import NMF, SVD, SVDpp
+
+REGISTRY: dict[str, type[Recommender]] = {
+    cls.name: cls
+    for cls in (
+        GlobalMean, BaselineOnly, MostPopular, SVD, SVDpp, NMF,
+        KNNBasic, KNNWithMeans, KNNBaseline, CoClustering,
+    )
+}
+
+
+def _register_content() -> None:
+    from .content import ContentKNN, ContentSBERT
+
+    for cls in (ContentKNN, ContentSBERT):
+        REGISTRY[cls.name] = cls
+
+
+_register_content()
+
+
+def make_model(name: str, **params: Any) -> Recommender:
+    """A new, unfitted model by registry name, with hyper-parameters overriding the defaults."""
+    try:
+        cls = REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"Unknown model '{name}'. Available: {', '.join(REGISTRY)}.") from None
+    return cls(**params)
+
+
+__all__ = ["REGISTRY", "Recommender", "make_model", "rank_top_n"]

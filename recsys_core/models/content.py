@@ -1,0 +1,177 @@
+"""Content-based k-NN: items compared by their text, ratings aggregated as in item-KNN.
+
+Each item becomes a vector from its title, genres, description and tags:
+TF-IDF (``content-tfidf``, scikit-learn) or a sentence embedding
+(``content-sbert``, all-MiniLM-L6-v2, computed once per text). Similarity is
+the cosine of those vectors; the rating estimate for (u, i) is the
+similarity-weighted mean of u's ratings of the ``k`` rated items most similar
+to i (positive similarities only). With no such item the estimate falls back
+to the user's mean rating (documented, and counted as a fall-back by
+``predict_indices`` only where the user has no ratings at all).
+
+Unlike collaborative models, content models can score an item nobody has
+rated, and a new user described by a sentence.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..dataset import Dataset
+from .base import cosine_rows
+from .knn import KNN, _BLOCK_CELLS
+
+
+class ContentKNN(KNN):
+    name = "content-tfidf"
+    family = "Content-based"
+    representation = "tfidf"
+    formula = (
+        r"\hat r_{ui} = \frac{\sum_{j \in N_u^k(i)} \cos(x_i, x_j)\, r_{uj}}{\sum_{j \in N_u^k(i)} \cos(x_i, x_j)},"
+        r"\quad x_i = \text{TF-IDF}(\text{text}_i)"
+    )
+    explanation = (
+        "Items are described by the words of their title, genres, description and tags, weighted by TF-IDF "
+        "(frequent in this item, rare in the catalogue). Your predicted rating for an item is the average of your "
+        "ratings of the k items whose text is most similar to it. It needs no other users, so it works for items "
+        "nobody rated yet."
+    )
+    parameter_help = {
+        "k": "Number of your rated items, most similar to the target, that are averaged.",
+        "min_k": "Fewer positive-similarity neighbours and the estimate falls back to your mean rating.",
+    }
+
+    def __init__(self, k: int = 40, min_k: int = 1, max_dense: int = 6000, max_neighbours: int = 200,
+                 random_state: int = 0):
+        super().__init__(k=k, min_k=min_k, similarity="cosine", user_based=False,
+                         max_dense=max_dense, max_neighbours=max_neighbours, random_state=random_state)
+
+    def get_params(self):
+        return {key: getattr(self, key) for key in ("k", "min_k", "max_dense", "max_neighbours", "random_state")}
+
+    # ------------------------------------------------------------- vectors
+    def _item_vectors(self, dataset: Dataset):
+        from ..text import tfidf_vectors
+
+        vectors, vectorizer = tfidf_vectors(list(dataset.item_text()))
+        self.vectorizer_ = vectorizer
+        return vectors
+
+    def text_vector(self, text: str) -> np.ndarray:
+        """A free-text query in the same space as the items (1 x dim, dense)."""
+        self._check_fitted()
+        vector = self.vectorizer_.transform([text])
+        return np.asarray(vector.toarray())
+
+    def _fit(self, dataset: Dataset) -> None:
+        self.item_vectors_ = self._item_vectors(dataset)
+        super()._fit(dataset)
+
+    def _similarities(self):
+        vectors = self.item_vectors_
+        n = vectors.shape[0]
+        dense = vectors.toarray() if sp.issparse(vectors) and n * vectors.shape[1] <= 50_000_000 else vectors
+        if n <= self.max_dense:
+            self.sparse_ = False
+            sim = self._cosine_block(dense, np.arange(n))
+            np.fill_diagonal(sim, 1.0)
+            return sim
+        self.sparse_ = True
+        keep = min(self.max_neighbours, n)
+        block = max(1, _BLOCK_CELLS // n)
+        parts = []
+        for start in range(0, n, block):
+            rows = np.arange(start, min(start + block, n))
+            sims = self._cosine_block(dense, rows)
+            sims[np.arange(len(rows)), rows] = 1.0
+            top = np.argpartition(-sims, keep - 1, axis=1)[:, :keep]
+            kept = np.zeros_like(sims)
+            np.put_along_axis(kept, top, np.take_along_axis(sims, top, axis=1), axis=1)
+            parts.append(sp.csr_matrix(kept))
+        sim = sp.vstack(parts).tocsr()
+        self.sim_columns_ = sim.tocsc()
+        return sim
+
+    @staticmethod
+    def _cosine_block(vectors, rows: np.ndarray) -> np.ndarray:
+        if sp.issparse(vectors):
+            norms = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
+            norms[norms == 0] = 1.0
+            unit = sp.diags(1.0 / norms) @ vectors
+            return np.asarray((unit[rows] @ unit.T).toarray())
+        return cosine_rows(np.asarray(vectors, dtype=np.float64), rows)
+
+    # --------------------------------------------------------------- score
+    def _score_users(self, user_idx):
+        scores = super()._score_users(user_idx)
+        # Fallback: the user's mean rating where no similar rated item exists (the user is known).
+        user_means = self._user_means()[user_idx]
+        known = self.known_y_[user_idx]
+        fill = np.where(known, user_means, np.nan)[:, None]
+        scores = np.where(np.isnan(scores), fill, scores)
+        return scores
+
+    def _score_item_based_one(self, user: int) -> np.ndarray:
+        if not self.known_y_[user]:
+            return np.full(self.n_x_, np.nan)
+        members, ratings = self._members(user)
+        # Unlike item-KNN, content can score items nobody rated: no masking of unknown items.
+        return self._aggregate(self._sim_columns(members), ratings, members, np.arange(self.n_x_), user)
+
+    def _user_means(self) -> np.ndarray:
+        if not hasattr(self, "user_means_"):
+            counts = np.diff(self.y_indptr_)
+            sums = np.add.reduceat(self.y_ratings_, self.y_indptr_[:-1]) if len(self.y_ratings_) else np.zeros(0)
+            sums = np.where(counts > 0, sums, 0.0)
+            self.user_means_ = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        return self.user_means_
+
+    def fold_in(self, item_idx, ratings):
+        item_idx = np.asarray(item_idx, dtype=np.int64)
+        ratings = np.asarray(ratings, dtype=np.float64)
+        scores = self._aggregate(self._sim_columns(item_idx), ratings, item_idx, np.arange(self.n_x_), None)
+        return np.where(np.isnan(scores), ratings.mean(), scores)
+
+    # ----------------------------------------------------------- vectors out
+    def item_embeddings(self):
+        return self.item_vectors_
+
+    def item_similarity_rows(self, item_idx):
+        return self._sim_rows(np.asarray(item_idx))
+
+    def user_embeddings(self):
+        """Each user as the mean vector of the items they rated above their own mean."""
+        dataset = self._check_fitted()
+        matrix = dataset.matrix
+        means = self._user_means()
+        coo = matrix.tocoo()
+        liked = coo.data >= np.nan_to_num(means[coo.row], nan=np.inf)
+        weights = sp.csr_matrix((np.ones(liked.sum()), (coo.row[liked], coo.col[liked])), shape=matrix.shape)
+        counts = np.maximum(np.asarray(weights.sum(axis=1)).ravel(), 1)
+        profile = sp.diags(1.0 / counts) @ weights @ self.item_vectors_
+        return profile.toarray() if sp.issparse(profile) else np.asarray(profile)
+
+
+class ContentSBERT(ContentKNN):
+    name = "content-sbert"
+    representation = "sbert"
+    formula = (
+        r"\hat r_{ui} = \frac{\sum_{j \in N_u^k(i)} \cos(e_i, e_j)\, r_{uj}}{\sum_{j \in N_u^k(i)} \cos(e_i, e_j)},"
+        r"\quad e_i = \text{MiniLM}(\text{text}_i) \in \mathbb{R}^{384}"
+    )
+    explanation = (
+        "Like the TF-IDF content model, but each item's text is turned into a 384-dimensional sentence embedding "
+        "by the all-MiniLM-L6-v2 language model, so 'starship' and 'spacecraft' count as similar even though "
+        "they share no word. Embeddings are computed once per text and cached."
+    )
+
+    def _item_vectors(self, dataset: Dataset):
+        from ..text import encode
+
+        return encode(list(dataset.item_text()), progress=getattr(self, "progress", None))
+
+    def text_vector(self, text: str) -> np.ndarray:
+        from ..text import encode
+
+        self._check_fitted()
+        return np.asarray(encode([text]))

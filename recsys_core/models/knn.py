@@ -1,0 +1,387 @@
+"""Memory-based collaborative filtering with Surprise's semantics (Sarwar et al. 2001; Koren 2010).
+
+User-based, the estimate for (u, i) aggregates the ratings of i by the ``k``
+users most similar to u among those who rated i; item-based, the ratings of u
+on the ``k`` items most similar to i among those u rated:
+
+* ``knn-basic``    :math:`\\hat r_{ui} = \\sum_v s_{uv} r_{vi} / \\sum_v s_{uv}`
+* ``knn-means``    :math:`\\hat r_{ui} = \\mu_u + \\sum_v s_{uv} (r_{vi}-\\mu_v) / \\sum_v s_{uv}`
+* ``knn-baseline`` :math:`\\hat r_{ui} = b_{ui} + \\sum_v s_{uv} (r_{vi}-b_{vi}) / \\sum_v s_{uv}`
+
+exactly as Surprise computes them: neighbours are chosen among *all* raters by
+similarity (ties: the rating that came first in the training data wins, like
+``heapq.nlargest``), then only positive similarities enter the average; fewer
+than ``min_k`` of those makes knn-basic's prediction impossible (NaN here,
+the global mean in ``predict_indices``) and reduces the others to their mean or
+baseline. Similarities (msd, cosine, pearson, pearson_baseline) follow
+``surprise.similarities`` and are computed with sparse matrix products.
+
+Memory: with at most ``max_dense`` users (items, when item-based) the full
+similarity matrix is kept and results equal Surprise's. Above it, only each
+row's ``max_neighbours`` most similar neighbours are kept (a sparse matrix
+built block by block); neighbours outside that list count as similarity 0,
+an approximation that Surprise's dense n x n matrix could not even hold.
+"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..dataset import Dataset
+from ._surprise import build_trainset, inner_to_index, scatter
+from .base import Recommender
+
+SIMILARITIES = ("msd", "cosine", "pearson", "pearson_baseline")
+_BLOCK_CELLS = 2_000_000
+
+
+def similarity_block(
+    rows: sp.csr_matrix,
+    matrix: sp.csr_matrix,
+    measure: str,
+    min_support: int = 1,
+    shrinkage: float = 100,
+    rows_residual: sp.csr_matrix | None = None,
+    residual: sp.csr_matrix | None = None,
+) -> np.ndarray:
+    """Similarity of each row of ``rows`` to each row of ``matrix`` (dense, len(rows) x n).
+
+    Both are x-by-y rating matrices (users x items when user-based). Only
+    co-rated y's count, as in ``surprise.similarities``; pairs with fewer than
+    ``min_support`` of them get 0. ``pearson_baseline`` needs the residuals
+    r - b (same sparsity) in ``rows_residual`` / ``residual``.
+    """
+    indicator = matrix.copy()
+    indicator.data[:] = 1.0
+    rows_indicator = rows.copy()
+    rows_indicator.data[:] = 1.0
+    freq = (rows_indicator @ indicator.T).toarray()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "pearson_baseline":
+            prods = (rows_residual @ residual.T).toarray()
+            sq_i = (rows_residual.multiply(rows_residual) @ indicator.T).toarray()
+            sq_j = (rows_indicator @ residual.multiply(residual).T).toarray()
+            denominator = np.sqrt(sq_i * sq_j)
+            sim = prods / denominator * ((freq - 1) / (freq - 1 + shrinkage))
+            valid = (freq >= max(2, min_support)) & (denominator > 0)
+        else:
+            prods = (rows @ matrix.T).toarray()
+            sq_i = (rows.multiply(rows) @ indicator.T).toarray()
+            sq_j = (rows_indicator @ matrix.multiply(matrix).T).toarray()
+            valid = freq >= min_support
+            if measure == "msd":
+                sim = 1.0 / ((sq_i + sq_j - 2.0 * prods) / freq + 1.0)
+            elif measure == "cosine":
+                denominator = np.sqrt(sq_i * sq_j)
+                sim = prods / denominator
+                valid &= denominator > 0
+            elif measure == "pearson":
+                sum_i = (rows @ indicator.T).toarray()
+                sum_j = (rows_indicator @ matrix.T).toarray()
+                numerator = freq * prods - sum_i * sum_j
+                denominator = np.sqrt((freq * sq_i - sum_i**2) * (freq * sq_j - sum_j**2))
+                sim = numerator / denominator
+                valid &= denominator > 0
+            else:
+                raise ValueError(f"Unknown similarity '{measure}'; choose one of {', '.join(SIMILARITIES)}.")
+    return np.where(valid, sim, 0.0)
+
+
+def select_neighbours(sims: np.ndarray, k: int) -> np.ndarray:
+    """Mask of the ``k`` largest entries per row, earlier columns winning ties.
+
+    Emulates ``heapq.nlargest(k, ..., key=sim)`` (stable: among equal keys the
+    first in the list is kept) on every row at once.
+    """
+    n_cols = sims.shape[1]
+    if n_cols <= k:
+        return np.ones(sims.shape, dtype=bool)
+    kth = -np.partition(-sims, k - 1, axis=1)[:, k - 1 : k]
+    greater = sims > kth
+    equal = sims == kth
+    room = k - greater.sum(axis=1, keepdims=True)
+    return greater | (equal & (np.cumsum(equal, axis=1) <= room))
+
+
+class KNN(Recommender):
+    """Shared engine of the three k-NN variants; see the module docstring."""
+
+    variant: ClassVar[str] = "basic"
+    family = "Memory-based CF"
+    parameter_help = {
+        "k": "Maximum number of neighbours averaged (Surprise default 40).",
+        "min_k": "Fewer positive-similarity neighbours than this and the neighbour term is dropped.",
+        "similarity": "msd (1 / (mean squared difference + 1)), cosine, pearson, or pearson_baseline (shrunk).",
+        "user_based": "True: similar users; False: similar items (item-based, Sarwar et al. 2001).",
+        "min_support": "Minimum number of common ratings for a non-zero similarity.",
+        "shrinkage": "pearson_baseline only: shrinks similarities of pairs with few common ratings.",
+    }
+
+    def __init__(
+        self,
+        k: int = 40,
+        min_k: int = 1,
+        similarity: str = "msd",
+        user_based: bool = True,
+        min_support: int = 1,
+        shrinkage: float = 100,
+        max_dense: int = 6000,
+        max_neighbours: int = 200,
+        random_state: int = 0,
+    ):
+        self.k = k
+        self.min_k = min_k
+        self.similarity = similarity
+        self.user_based = user_based
+        self.min_support = min_support
+        self.shrinkage = shrinkage
+        self.max_dense = max_dense
+        self.max_neighbours = max_neighbours
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+    def _needs_baselines(self) -> bool:
+        return self.variant == "baseline" or self.similarity == "pearson_baseline"
+
+    def bsl_options(self) -> dict:
+        return {"method": "als", "n_epochs": 10, "reg_u": 15, "reg_i": 10}
+
+    def _fit(self, dataset: Dataset) -> None:
+        if self.similarity not in SIMILARITIES:
+            raise ValueError(f"Unknown similarity '{self.similarity}'; choose one of {', '.join(SIMILARITIES)}.")
+        frame = dataset.interactions
+        users = frame["user_idx"].to_numpy(np.int64)
+        items = frame["item_idx"].to_numpy(np.int64)
+        ratings = frame["rating"].to_numpy(np.float64)
+        x_of_row, y_of_row = (users, items) if self.user_based else (items, users)
+        self.n_x_ = dataset.n_users if self.user_based else dataset.n_items
+        self.n_y_ = dataset.n_items if self.user_based else dataset.n_users
+        self.x_matrix_ = sp.csr_matrix((ratings, (x_of_row, y_of_row)), shape=(self.n_x_, self.n_y_))
+        # Members of each y in training-row order: Surprise's yr[y] order, which decides ties.
+        order = np.lexsort((np.arange(len(ratings)), y_of_row))
+        self.y_indptr_ = np.concatenate([[0], np.cumsum(np.bincount(y_of_row, minlength=self.n_y_))])
+        self.y_members_ = x_of_row[order]
+        self.y_ratings_ = ratings[order]
+        counts_x = np.bincount(x_of_row, minlength=self.n_x_)
+        self.known_x_ = counts_x > 0
+        self.known_y_ = np.diff(self.y_indptr_) > 0
+        self.x_means_ = np.bincount(x_of_row, weights=ratings, minlength=self.n_x_) / np.maximum(counts_x, 1)
+        self.global_mean_ = dataset.global_mean
+        if self._needs_baselines():
+            from surprise import BaselineOnly
+
+            trainset = build_trainset(dataset)
+            algo = BaselineOnly(bsl_options=self.bsl_options(), verbose=False).fit(trainset)
+            inner_users, inner_items = inner_to_index(trainset)
+            user_bias = scatter(algo.bu, inner_users, dataset.n_users)
+            item_bias = scatter(algo.bi, inner_items, dataset.n_items)
+            self.x_bias_, self.y_bias_ = (user_bias, item_bias) if self.user_based else (item_bias, user_bias)
+            self.x_residual_ = self._residual(self.x_matrix_, self.y_bias_)
+        else:
+            self.x_bias_ = self.y_bias_ = self.x_residual_ = None
+        self.sim_ = self._similarities()
+
+    def _residual(self, rows: sp.csr_matrix, y_bias: np.ndarray, x_bias: np.ndarray | None = None) -> sp.csr_matrix:
+        """r - (mu + b_x + b_y) on the sparsity pattern of ``rows``."""
+        x_bias = self.x_bias_ if x_bias is None else x_bias
+        coo = rows.tocoo()
+        data = coo.data - (self.global_mean_ + x_bias[coo.row] + y_bias[coo.col])
+        return sp.csr_matrix((data, (coo.row, coo.col)), shape=rows.shape)
+
+    def _similarity_rows(self, rows: np.ndarray) -> np.ndarray:
+        residual = self.x_residual_
+        return similarity_block(
+            self.x_matrix_[rows], self.x_matrix_, self.similarity, self.min_support, self.shrinkage,
+            residual[rows] if residual is not None else None, residual,
+        )
+
+    def _similarities(self) -> np.ndarray | sp.csr_matrix:
+        n = self.n_x_
+        if n <= self.max_dense:
+            sim = self._similarity_rows(np.arange(n))
+            np.fill_diagonal(sim, 1.0)
+            self.sparse_ = False
+            return sim
+        # Too many rows for n x n: keep each row's top neighbours only (see module docstring).
+        self.sparse_ = True
+        keep = min(self.max_neighbours, n)
+        block = max(1, _BLOCK_CELLS // n)
+        indptr, indices, values = [0], [], []
+        for start in range(0, n, block):
+            rows = np.arange(start, min(start + block, n))
+            sims = self._similarity_rows(rows)
+            sims[np.arange(len(rows)), rows] = 1.0
+            top = np.argpartition(-sims, keep - 1, axis=1)[:, :keep]
+            top_values = np.take_along_axis(sims, top, axis=1)
+            for row_top, row_values in zip(top, top_values):
+                nonzero = row_values != 0
+                indices.append(row_top[nonzero])
+                values.append(row_values[nonzero])
+                indptr.append(indptr[-1] + int(nonzero.sum()))
+        sim = sp.csr_matrix((np.concatenate(values), np.concatenate(indices), np.array(indptr)), shape=(n, n))
+        self.sim_columns_ = sim.tocsc()
+        return sim
+
+    def _sim_rows(self, x_idx: np.ndarray) -> np.ndarray:
+        return self.sim_[x_idx].toarray() if self.sparse_ else self.sim_[x_idx]
+
+    def _sim_columns(self, x_idx: np.ndarray) -> np.ndarray:
+        """sim[:, x_idx]: every x's similarity to the given neighbours."""
+        return self.sim_columns_[:, x_idx].toarray() if self.sparse_ else self.sim_[:, x_idx]
+
+    # ---------------------------------------------------------------- score
+    def _aggregate(self, sims, ratings, members, targets, y, target_means=None, target_bias=None, y_bias=None):
+        """Estimates for target x's (rows of ``sims``) from neighbours ``members`` who rated ``y``."""
+        chosen = select_neighbours(sims, self.k) & (sims > 0)
+        weights = np.where(chosen, sims, 0.0)
+        sum_sim = weights.sum(axis=1)
+        enough = (chosen.sum(axis=1) >= self.min_k) & (sum_sim > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.variant == "basic":
+                return np.where(enough, weights @ ratings / sum_sim, np.nan)
+            if self.variant == "means":
+                means = self.x_means_[targets] if target_means is None else target_means
+                offsets = ratings - self.x_means_[members]
+                return means + np.where(enough, weights @ offsets / sum_sim, 0.0)
+            y_bias = self.y_bias_[y] if y_bias is None else y_bias
+            target_bias = self.x_bias_[targets] if target_bias is None else target_bias
+            offsets = ratings - (self.global_mean_ + self.x_bias_[members] + y_bias)
+            return self.global_mean_ + target_bias + y_bias + np.where(enough, weights @ offsets / sum_sim, 0.0)
+
+    def _members(self, y: int) -> tuple[np.ndarray, np.ndarray]:
+        start, stop = self.y_indptr_[y], self.y_indptr_[y + 1]
+        return self.y_members_[start:stop], self.y_ratings_[start:stop]
+
+    def _score_users(self, user_idx: np.ndarray) -> np.ndarray:
+        if self.user_based:
+            return self._score_user_based(user_idx)
+        return np.vstack([self._score_item_based_one(u) for u in user_idx]) if len(user_idx) else np.zeros((0, self.n_x_))
+
+    def _score_user_based(self, user_idx):
+        n_items = self.n_y_
+        scores = np.full((len(user_idx), n_items), np.nan)
+        target_sims = self._sim_rows(user_idx)
+        for item in np.flatnonzero(self.known_y_):
+            members, ratings = self._members(item)
+            scores[:, item] = self._aggregate(target_sims[:, members], ratings, members, user_idx, item)
+        known_user = self.known_x_[user_idx]
+        if self.variant == "baseline":
+            # Surprise: unknown side contributes no bias, and no neighbour term.
+            partial = self.global_mean_ + np.where(known_user, self.x_bias_[user_idx], 0.0)[:, None]
+            partial = partial + np.where(self.known_y_, self.y_bias_, 0.0)[None, :]
+            unknown = ~known_user[:, None] | ~self.known_y_[None, :]
+            scores[unknown] = partial[unknown]
+        else:
+            scores[~known_user] = np.nan
+        return scores
+
+    def _score_item_based_one(self, user: int) -> np.ndarray:
+        n_items = self.n_x_
+        if not self.known_y_[user]:
+            if self.variant == "baseline":
+                return self.global_mean_ + np.where(self.known_x_, self.x_bias_, 0.0)
+            return np.full(n_items, np.nan)
+        members, ratings = self._members(user)
+        scores = self._aggregate(self._sim_columns(members), ratings, members, np.arange(n_items), user)
+        if self.variant == "baseline":
+            scores[~self.known_x_] = self.global_mean_ + self.y_bias_[user]
+        else:
+            scores[~self.known_x_] = np.nan
+        return scores
+
+    # ------------------------------------------------------- introspection
+    def item_similarity_rows(self, item_idx):
+        if not self.user_based:
+            return self._sim_rows(np.asarray(item_idx))
+        # User-based: compare items with the same measure on the item x user matrix.
+        items = self.x_matrix_.T.tocsr()
+        residual = None
+        if self.similarity == "pearson_baseline":
+            residual = self._residual(items, self.x_bias_, x_bias=self.y_bias_)
+        sims = similarity_block(items[item_idx], items, self.similarity, self.min_support, self.shrinkage,
+                                residual[item_idx] if residual is not None else None, residual)
+        sims[np.arange(len(item_idx)), item_idx] = 1.0
+        return sims
+
+    def item_embeddings(self):
+        # A memory-based model learns no vectors; its similarity rows are the closest analogue.
+        if not self.user_based and not self.sparse_:
+            return self.sim_
+        return None
+
+    def user_embeddings(self):
+        if self.user_based and not self.sparse_:
+            return self.sim_
+        return None
+
+    def neighbours_of_user(self, user_idx: int, n: int = 10) -> np.ndarray:
+        """The user's most similar users (user-based models)."""
+        row = self._sim_rows(np.array([user_idx]))[0].copy()
+        row[user_idx] = -np.inf
+        return np.argsort(-row, kind="stable")[:n]
+
+    # ----------------------------------------------------------- cold start
+    def fold_in(self, item_idx, ratings):
+        item_idx = np.asarray(item_idx, dtype=np.int64)
+        ratings = np.asarray(ratings, dtype=np.float64)
+        # The given order plays the part of training-row order: it decides ties between neighbours.
+        mean = ratings.mean()
+        new_bias = None
+        if self._needs_baselines():
+            item_bias = self.x_bias_ if not self.user_based else self.y_bias_
+            # One ALS step for the new user's bias against fixed item biases (reg_u = 15).
+            new_bias = (ratings - self.global_mean_ - item_bias[item_idx]).sum() / (15 + len(ratings))
+        if not self.user_based:
+            n_items = self.n_x_
+            scores = self._aggregate(self._sim_columns(item_idx), ratings, item_idx, np.arange(n_items), None,
+                                     y_bias=new_bias if new_bias is not None else 0.0)
+            if self.variant == "baseline":
+                scores[~self.known_x_] = self.global_mean_ + new_bias
+            return scores
+        row = sp.csr_matrix((ratings, (np.zeros(len(item_idx), int), item_idx)), shape=(1, self.n_y_))
+        row_residual = None
+        if self.similarity == "pearson_baseline":
+            row_residual = self._residual(row, self.y_bias_, x_bias=np.array([new_bias]))
+        sims = similarity_block(row, self.x_matrix_, self.similarity, self.min_support, self.shrinkage,
+                                row_residual, self.x_residual_)
+        scores = np.full(self.n_y_, np.nan)
+        for item in np.flatnonzero(self.known_y_):
+            members, item_ratings = self._members(item)
+            scores[item] = self._aggregate(sims[:, members], item_ratings, members, None, item,
+                                           target_means=np.array([mean]),
+                                           target_bias=np.array([new_bias]) if new_bias is not None else None)[0]
+        if self.variant == "baseline":
+            scores[~self.known_y_] = self.global_mean_ + new_bias
+        return scores
+
+
+class KNNBasic(KNN):
+    name = "knn-basic"
+    variant = "basic"
+    formula = r"\hat r_{ui} = \frac{\sum_{v \in N_i^k(u)} \mathrm{sim}(u, v)\, r_{vi}}{\sum_{v \in N_i^k(u)} \mathrm{sim}(u, v)}"
+    explanation = (
+        "Find the k users most similar to you among those who rated the item, and average their ratings "
+        "weighted by similarity (or, item-based, average your own ratings of the k items most similar to it)."
+    )
+
+
+class KNNWithMeans(KNN):
+    name = "knn-means"
+    variant = "means"
+    formula = r"\hat r_{ui} = \mu_u + \frac{\sum_{v \in N_i^k(u)} \mathrm{sim}(u, v)\,(r_{vi} - \mu_v)}{\sum_{v \in N_i^k(u)} \mathrm{sim}(u, v)}"
+    explanation = (
+        "Like k-NN basic, but neighbours vote with how far their rating is above or below their own average, "
+        "added to your average: a strict rater's 4 counts as enthusiasm."
+    )
+
+
+class KNNBaseline(KNN):
+    name = "knn-baseline"
+    variant = "baseline"
+    formula = r"\hat r_{ui} = b_{ui} + \frac{\sum_{v \in N_i^k(u)} \mathrm{sim}(u, v)\,(r_{vi} - b_{vi})}{\sum_{v \in N_i^k(u)} \mathrm{sim}(u, v)},\quad b_{ui} = \mu + b_u + b_i"
+    explanation = (
+        "Starts from the baseline estimate (global mean plus user and item biases) and lets the neighbours "
+        "correct it. Koren (2010) recommends it with the shrunk pearson_baseline similarity."
+    )

@@ -1,0 +1,216 @@
+"""Models: bulk scores equal Surprise's own predict; one contract for every registered model."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import surprise
+
+from recsys_core.dataset import Dataset
+from recsys_core.errors import NotFittedError, UnknownIdError
+from recsys_core.models import REGISTRY, make_model
+from recsys_core.models._surprise import build_trainset
+
+
+def random_ratings(n_users=60, n_items=90, n_ratings=1200, seed=1, half_stars=False) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    users = rng.integers(0, n_users, n_ratings * 3)
+    items = rng.zipf(1.4, n_ratings * 3) % n_items  # long tail: some items with one rating
+    frame = pd.DataFrame({"user": users, "item": items}).drop_duplicates().head(n_ratings)
+    scale = np.arange(1, 11) / 2 if half_stars else np.arange(1, 6)
+    frame["rating"] = rng.choice(scale, len(frame)).astype(float)
+    frame["timestamp"] = rng.integers(0, 10**6, len(frame))
+    return frame.reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def split_data():
+    """A train set with full vocabularies, where some users and items have no training ratings."""
+    full = Dataset.from_frames(random_ratings(), rating_scale=(1, 5), name="random")
+    rng = np.random.default_rng(3)
+    rows = rng.permutation(full.n_ratings)[: int(full.n_ratings * 0.8)]
+    return full, full.subset(rows, name="train")
+
+
+def surprise_predictions(algo, train: Dataset, users: np.ndarray, items: np.ndarray):
+    """Surprise's predict on index pairs (our indices are the raw ids of the trainset)."""
+    estimates, impossible = np.empty(len(users)), np.zeros(len(users), bool)
+    for position, (user, item) in enumerate(zip(users, items)):
+        prediction = algo.predict(int(user), int(item))
+        estimates[position] = prediction.est
+        impossible[position] = prediction.details.get("was_impossible", False)
+    return estimates, impossible
+
+
+SURPRISE_CASES = [
+    ("svd", {}, lambda: surprise.SVD(random_state=0, verbose=False)),
+    ("svd", {"n_factors": 5, "biased": False}, lambda: surprise.SVD(n_factors=5, biased=False, random_state=0, verbose=False)),
+    ("svdpp", {"n_epochs": 5}, lambda: surprise.SVDpp(n_epochs=5, random_state=0, verbose=False)),
+    ("nmf", {}, lambda: surprise.NMF(random_state=0, verbose=False)),
+    ("baseline", {}, lambda: surprise.BaselineOnly(verbose=False)),
+    ("coclustering", {}, lambda: surprise.CoClustering(random_state=0, verbose=False)),
+] + [
+    (name, {"similarity": sim, "user_based": user_based, "k": 8},
+     lambda cls=cls, sim=sim, user_based=user_based: cls(k=8, sim_options={"name": sim, "user_based": user_based}, verbose=False))
+    for name, cls in (("knn-basic", surprise.KNNBasic), ("knn-means", surprise.KNNWithMeans), ("knn-baseline", surprise.KNNBaseline))
+    for sim in ("msd", "cosine", "pearson", "pearson_baseline")
+    for user_based in (True, False)
+]
+
+
+@pytest.mark.parametrize("name,params,make_surprise", SURPRISE_CASES,
+                         ids=[f"{n}-{'-'.join(f'{k}={v}' for k, v in p.items())}" for n, p, _ in SURPRISE_CASES])
+def test_bulk_scores_equal_surprise_predict(split_data, name, params, make_surprise):
+    full, train = split_data
+    algo = make_surprise().fit(build_trainset(train))
+    model = make_model(name, **params).fit(train)
+    # Every pair, including users and items that have no training ratings.
+    users = np.repeat(np.arange(full.n_users), full.n_items)
+    items = np.tile(np.arange(full.n_items), full.n_users)
+    expected, expected_impossible = surprise_predictions(algo, train, users, items)
+    ours, impossible = model.predict_indices(users, items)
+    np.testing.assert_allclose(ours, expected, atol=1e-6, rtol=0)
+    # Surprise flags impossible predictions for KNN; SVD/co-clustering silently give a fall-back,
+    # which we flag too where it is the bare global mean.
+    assert (impossible | ~expected_impossible).all()
+    if name.startswith("knn-basic") or name == "nmf":
+        np.testing.assert_array_equal(impossible, expected_impossible)
+
+
+def test_sparse_neighbour_mode_matches_dense_when_it_keeps_every_neighbour(split_data):
+    _, train = split_data
+    dense = make_model("knn-means", user_based=False, k=5).fit(train)
+    sparse = make_model("knn-means", user_based=False, k=5, max_dense=10, max_neighbours=train.n_items).fit(train)
+    assert sparse.sparse_ and not dense.sparse_
+    users = np.arange(train.n_users)
+    np.testing.assert_allclose(sparse.score_users(users), dense.score_users(users), atol=1e-12)
+
+
+def test_sparse_neighbour_mode_keeps_top_neighbours_only(split_data):
+    _, train = split_data
+    model = make_model("knn-basic", k=5, max_dense=10, max_neighbours=7).fit(train)
+    assert model.sim_.getnnz(axis=1).max() <= 7
+    scores = model.score_users(np.arange(train.n_users))
+    assert np.isfinite(scores).any()
+
+
+@pytest.fixture(scope="module")
+def small_dataset():
+    frame = random_ratings(n_users=40, n_items=50, n_ratings=600, seed=5)
+    items = pd.DataFrame({
+        "item": np.arange(50),
+        "title": [f"Film {i}" for i in range(50)],
+        "genres": np.where(np.arange(50) % 2 == 0, "Space|Adventure", "Romance|Drama"),
+        "description": np.where(np.arange(50) % 2 == 0, "A starship crew explores distant planets.",
+                                "Two lovers meet in a small seaside town."),
+    })
+    return Dataset.from_frames(frame, rating_scale=(1, 5), items=items, name="small")
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_model_contract(small_dataset, name):
+    dataset = small_dataset
+    model = make_model(name)
+    with pytest.raises(NotFittedError):
+        model.recommend("0", n=5)
+    assert model.fit(dataset) is model
+    users = np.arange(dataset.n_users)
+    scores = model.score_users(users)
+    assert scores.shape == (dataset.n_users, dataset.n_items)
+    rated_users = dataset.user_counts > 0
+    if name not in ("knn-basic",):  # knn-basic may honestly have no usable neighbour for a pair
+        assert np.isfinite(scores[rated_users][:, dataset.item_counts > 0]).all()
+    if model.predicts_ratings:
+        finite = scores[np.isfinite(scores)]
+        assert finite.min() >= 1 and finite.max() <= 5
+    top = model.recommend_indices(users, n=10)
+    assert top.shape == (dataset.n_users, 10)
+    seen = dataset.matrix.toarray() != 0
+    for user in users:
+        picked = top[user][top[user] >= 0]
+        assert len(set(picked)) == len(picked)
+        assert not seen[user, picked].any(), "seen items must be excluded"
+    # Deterministic with a seed.
+    again = make_model(name).fit(dataset).recommend_indices(users, n=10)
+    np.testing.assert_array_equal(top, again)
+    raw_user = dataset.user_ids[0]
+    frame = model.recommend(raw_user, n=5)
+    assert list(frame.columns[:4]) == ["rank", "item", "title", "score"]
+    assert len(frame) <= 5
+    with pytest.raises(UnknownIdError):
+        model.recommend("no-such-user")
+    if model.predicts_ratings:
+        assert 1 <= model.predict(raw_user, dataset.item_ids[0]) <= 5
+        with pytest.raises(UnknownIdError):
+            model.predict(raw_user, "no-such-item")
+    # Cold start: a new user with three ratings gets a full score vector.
+    folded = model.fold_in(np.array([0, 1, 2]), np.array([5.0, 4.0, 1.0]))
+    assert folded.shape == (dataset.n_items,)
+
+
+@pytest.mark.parametrize("name,params", [
+    ("knn-basic", {"user_based": False, "similarity": "cosine"}),
+    ("knn-means", {"user_based": True, "similarity": "pearson"}),
+    ("knn-baseline", {"user_based": True, "similarity": "msd"}),
+    ("knn-basic", {"user_based": True, "similarity": "cosine"}),
+])
+def test_knn_fold_in_of_an_existing_user_reproduces_their_scores(name, params):
+    # Half-star ratings make similarity ties unlikely, so neighbour order cannot matter.
+    dataset = Dataset.from_frames(random_ratings(half_stars=True, seed=9), rating_scale=(0.5, 5))
+    model = make_model(name, **params).fit(dataset)
+    user = int(np.argmax(dataset.user_counts))
+    rows = dataset.interactions[dataset.interactions.user_idx == user]
+    folded = model.fold_in(rows.item_idx.to_numpy(), rows.rating.to_numpy())
+    expected = model._score_users(np.array([user]))[0]
+    unseen = np.setdiff1d(np.arange(dataset.n_items), rows.item_idx.to_numpy())
+    np.testing.assert_allclose(folded[unseen], expected[unseen], atol=1e-9)
+
+
+def planted_two_tastes(seed=0) -> Dataset:
+    """Users of taste A love items of kind A (5) and dislike kind B (1), and vice versa."""
+    rng = np.random.default_rng(seed)
+    users = rng.integers(0, 80, 4000)
+    items = rng.integers(0, 60, 4000)
+    frame = pd.DataFrame({"user": users, "item": items}).drop_duplicates()
+    match = (frame.user % 2) == (frame["item"] % 2)
+    frame["rating"] = np.where(match, 5.0, 1.0)
+    return Dataset.from_frames(frame, rating_scale=(1, 5))
+
+
+@pytest.mark.parametrize("name", ["svd", "svdpp", "nmf", "coclustering", "baseline", "knn-basic", "knn-means"])
+def test_fold_in_of_a_new_user_follows_their_ratings(name):
+    dataset = planted_two_tastes()
+    model = make_model(name).fit(dataset)
+    liked = dataset.item_indices([0, 2, 4])  # kind A (even ids)
+    disliked = dataset.item_indices([1, 3])
+    scores = model.fold_in(np.concatenate([liked, disliked]), np.array([5.0, 5.0, 5.0, 1.0, 1.0]))
+    kind_a = np.array([int(raw) % 2 == 0 for raw in dataset.item_ids])
+    if name == "baseline":  # biases only: no taste, so both kinds score alike
+        assert abs(np.nanmean(scores[kind_a]) - np.nanmean(scores[~kind_a])) < 0.5
+    else:
+        assert np.nanmean(scores[kind_a]) > np.nanmean(scores[~kind_a]) + 1.5
+
+
+def test_ties_are_broken_by_seeded_permutation_not_by_id(small_dataset):
+    model = make_model("popular").fit(small_dataset)
+    scores = np.zeros((1, small_dataset.n_items))  # every item tied
+    first = model.top_n(scores, small_dataset.n_items)[0]
+    other = make_model("popular", random_state=1).fit(small_dataset).top_n(scores, small_dataset.n_items)[0]
+    assert sorted(first) == list(range(small_dataset.n_items))
+    assert not np.array_equal(first, np.arange(small_dataset.n_items)), "ties must not follow index order"
+    assert not np.array_equal(first, other), "the seed decides the tie-break"
+    np.testing.assert_array_equal(first, make_model("popular").fit(small_dataset).top_n(scores, small_dataset.n_items)[0])
+
+
+def test_top_n_puts_unscored_items_last_and_pads():
+    from recsys_core.models import rank_top_n
+
+    scores = np.array([[np.nan, 2.0, 5.0, np.nan, 1.0]])
+    exclude = np.array([[False, False, False, False, True]])
+    top = rank_top_n(scores, 5, np.arange(5), exclude)
+    np.testing.assert_array_equal(top, [[2, 1, 0, 3, -1]])
+    top = rank_top_n(scores, 2, np.arange(5), exclude)
+    np.testing.assert_array_equal(top, [[2, 1]])
+    # Ties: lower tie-break rank first.
+    top = rank_top_n(np.array([[1.0, 1.0, 1.0]]), 2, np.array([2, 0, 1]))
+    np.testing.assert_array_equal(top, [[1, 2]])
