@@ -166,12 +166,12 @@ class ContentSBERT(ContentKNN):
     )
 
     def _item_vectors(self, dataset: Dataset):
-        from ..text import encode
+        from ..text import encode_texts as encode
 
         return encode(list(dataset.item_text()), progress=getattr(self, "progress", None))
 
     def text_vector(self, text: str) -> np.ndarray:
-        from ..text import encode
+        from ..text import encode_texts as encode
 
         self._check_fitted()
         return np.asarray(encode([text]))

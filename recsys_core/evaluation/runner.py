@@ -1,0 +1,245 @@
+"""Model x fold x metric: one tidy results table.
+
+``evaluate`` fits every model on every split's train part and measures
+
+* rating accuracy on the test pairs (``rmse``, ``mae``; Surprise's semantics:
+  where a model cannot predict, the training global mean stands in and the
+  share of such pairs is reported as ``fallback_rate``);
+* ranking quality of full-catalogue top-K lists, each user's training items
+  excluded (``precision``, ``recall``, ``ndcg``, ``map``, ``hit_rate``,
+  ``mrr``), over the test users with at least one relevant test item;
+* beyond accuracy (``coverage``, ``novelty``, ``diversity``,
+  ``personalization``) and how popular the recommended items are
+  (``median_popularity``: median training count of the top-K items);
+* ``fit_seconds`` and ``score_seconds``.
+
+Rating and ranking metrics are also given per user-activity bucket (training
+ratings per user, e.g. ``≤5``, ``6–20``, ``>20``); ``bucket`` is ``all``
+otherwise. The result has columns ``model, fold, metric, k, bucket, value``.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from ..dataset import Dataset
+from ..errors import RecsysError
+from ..models import Recommender, make_model
+from . import metrics as M
+from .splits import Split, make_splits
+
+COLUMNS = ["model", "fold", "metric", "k", "bucket", "value"]
+RANKING = ("precision", "recall", "ndcg", "map", "hit_rate", "mrr")
+RANKING_FUNCTIONS = {
+    "precision": M.precision_at_k,
+    "recall": M.recall_at_k,
+    "ndcg": M.ndcg_at_k,
+    "map": M.average_precision_at_k,
+    "hit_rate": M.hit_rate_at_k,
+    "mrr": M.reciprocal_rank_at_k,
+}
+#: Metric -> True when larger is better (for highlighting the best model).
+HIGHER_IS_BETTER = {
+    "rmse": False, "mae": False, **{name: True for name in RANKING}, "coverage": True, "novelty": True,
+    "diversity": True, "personalization": True, "fit_seconds": False, "score_seconds": False,
+    "median_popularity": None, "fallback_rate": False,
+}
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model to evaluate: registry name, hyper-parameters, and the label shown in results."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+    label: str | None = None
+
+    @property
+    def display(self) -> str:
+        return self.label or self.name
+
+    def build(self) -> Recommender:
+        return make_model(self.name, **self.params)
+
+    @classmethod
+    def coerce(cls, spec: "ModelSpec | str") -> "ModelSpec":
+        return spec if isinstance(spec, ModelSpec) else cls(spec)
+
+
+@dataclass
+class EvaluationResult:
+    """The tidy table, the error of each model that failed, and the last fold's fitted models."""
+
+    table: pd.DataFrame
+    errors: dict[str, str] = field(default_factory=dict)
+    models: dict[str, Recommender] = field(default_factory=dict)
+
+
+def item_feature_vectors(dataset: Dataset) -> sp.csr_matrix | None:
+    """Multi-hot genre vectors for intra-list diversity (None without genres)."""
+    if "genres" not in dataset.items.columns:
+        return None
+    genres = dataset.items["genres"].fillna("").astype(str)
+    if not genres.str.len().any():
+        return None
+    dummies = genres.str.get_dummies(sep="|")
+    return sp.csr_matrix(dummies.to_numpy(dtype=np.float64))
+
+
+def evaluate(
+    dataset: Dataset,
+    models: Iterable[ModelSpec | str],
+    *,
+    split: str = "kfold",
+    split_params: dict[str, Any] | None = None,
+    ks: Sequence[int] = (10,),
+    bucket_edges: Sequence[int] = (5, 20),
+    relevance_threshold: float | None = None,
+    progress: Progress | None = None,
+    splits: list[Split] | None = None,
+) -> EvaluationResult:
+    """Evaluate every model on every fold; one failing model does not stop the others.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    models : iterable of ModelSpec or registry names
+    split : {"kfold", "random", "temporal", "leave-last-out"}
+    split_params : dict, optional
+        Passed to :func:`recsys_core.evaluation.splits.make_splits` (``n_folds``, ``seed``, ...).
+    ks : sequence of int
+        Cut-offs of the ranking metrics (empty: rating metrics only).
+    bucket_edges : sequence of int
+        Upper edges of the user-activity buckets (training ratings per user).
+    relevance_threshold : float, optional
+        Test ratings at or above it are relevant (default: 75% up the rating scale).
+    progress : callable(fraction, message), optional
+    splits : list of Split, optional
+        Precomputed splits (otherwise made from ``split`` and ``split_params``).
+    """
+    specs = [ModelSpec.coerce(spec) for spec in models]
+    if splits is None:
+        splits = make_splits(dataset, split, **(split_params or {}))
+    frames, errors, fitted = [], {}, {}
+    total = max(1, len(specs) * len(splits))
+    features = item_feature_vectors(dataset)
+    for spec_number, spec in enumerate(specs):
+        for fold_number, fold in enumerate(splits):
+            if progress:
+                done = spec_number * len(splits) + fold_number
+                progress(done / total, f"{spec.display}: fold {fold.fold + 1} of {len(splits)}")
+            try:
+                model, frame = evaluate_fold(spec, fold, ks=ks, bucket_edges=bucket_edges,
+                                             relevance_threshold=relevance_threshold, features=features)
+            except Exception as error:  # noqa: BLE001 -- reported per model, the others go on
+                errors[spec.display] = _describe(error)
+                frames = [f for f in frames if not (f["model"] == spec.display).any()]
+                break
+            frames.append(frame)
+            fitted[spec.display] = model
+    if progress:
+        progress(1.0, "done")
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    table = table[COLUMNS]
+    table["k"] = table["k"].astype("Int64")
+    return EvaluationResult(table=table, errors=errors, models=fitted)
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, (RecsysError, ValueError, NotImplementedError)):
+        return f"{type(error).__name__}: {error}"
+    # An unexpected failure: keep the last frame so the bug can be found, without a full dump.
+    last = traceback.extract_tb(error.__traceback__)[-1]
+    return f"{type(error).__name__}: {error} (at {last.filename.rsplit('/', 1)[-1]}:{last.lineno})"
+
+
+def evaluate_fold(
+    spec: ModelSpec,
+    fold: Split,
+    *,
+    ks: Sequence[int] = (10,),
+    bucket_edges: Sequence[int] = (5, 20),
+    relevance_threshold: float | None = None,
+    features: sp.csr_matrix | None = None,
+) -> tuple[Recommender, pd.DataFrame]:
+    """Fit one model on one split and measure it; returns the model and its tidy rows."""
+    train, test = fold.train, fold.test
+    rows: list[tuple] = []
+
+    def add(metric: str, value: float, k: int | None = None, bucket: str = "all") -> None:
+        rows.append((spec.display, fold.fold, metric, k, bucket, float(value)))
+
+    model = spec.build()
+    start = time.perf_counter()
+    model.fit(train)
+    add("fit_seconds", time.perf_counter() - start)
+
+    user_bucket = M.activity_buckets(train.user_counts, edges=tuple(bucket_edges))
+    score_seconds = 0.0
+    test_users = test.interactions["user_idx"].to_numpy()
+    if model.predicts_ratings and test.n_ratings:
+        start = time.perf_counter()
+        estimate, fallback = model.predict_indices(test_users, test.interactions["item_idx"].to_numpy())
+        score_seconds += time.perf_counter() - start
+        truth = test.interactions["rating"].to_numpy()
+        add("rmse", M.rmse(truth, estimate))
+        add("mae", M.mae(truth, estimate))
+        add("fallback_rate", fallback.mean())
+        buckets = user_bucket[test_users]
+        for label in M.activity_bucket_labels(tuple(bucket_edges)):
+            mask = buckets == label
+            if mask.any():
+                add("rmse", M.rmse(truth[mask], estimate[mask]), bucket=label)
+                add("mae", M.mae(truth[mask], estimate[mask]), bucket=label)
+
+    relevant = M.relevant_items(test, threshold=relevance_threshold)
+    users = np.flatnonzero(np.diff(relevant.indptr) > 0)
+    if len(users) and len(ks):
+        k_max = max(ks)
+        start = time.perf_counter()
+        recommended = model.recommend_indices(users, n=k_max, exclude_seen=True)
+        score_seconds += time.perf_counter() - start
+        relevant_rows = relevant[users]
+        buckets = user_bucket[users]
+        for k in ks:
+            top = recommended[:, :k]
+            for metric in RANKING:
+                per_user = RANKING_FUNCTIONS[metric](top, relevant_rows, k)
+                add(metric, np.nanmean(per_user), k)
+                for label in M.activity_bucket_labels(tuple(bucket_edges)):
+                    mask = buckets == label
+                    if mask.any():
+                        add(metric, np.nanmean(per_user[mask]), k, label)
+            add("coverage", M.catalog_coverage(top, train.n_items), k)
+            add("novelty", M.novelty(top, train.item_counts, train.n_users), k)
+            if features is not None:
+                add("diversity", np.nanmean(M.intra_list_diversity(top, features)), k)
+            add("personalization", M.personalization(top), k)
+            picked = top[top >= 0]
+            add("median_popularity", np.median(train.item_counts[picked]) if len(picked) else np.nan, k)
+    add("score_seconds", score_seconds)
+    return model, pd.DataFrame(rows, columns=COLUMNS)
+
+
+def summarise(table: pd.DataFrame, bucket: str = "all") -> pd.DataFrame:
+    """Mean over folds: one row per model, one column per metric (``ndcg@10`` style for ranking)."""
+    part = table[table["bucket"] == bucket].copy()
+    part["column"] = np.where(part["k"].isna(), part["metric"], part["metric"] + "@" + part["k"].astype(str))
+    wide = part.pivot_table(index="model", columns="column", values="value", aggfunc="mean", sort=False)
+    order = [c for c in _column_order(part) if c in wide.columns]
+    return wide[order]
+
+
+def _column_order(part: pd.DataFrame) -> list[str]:
+    first = ["rmse", "mae"]
+    ranked = [c for c in pd.unique(part["column"]) if "@" in c]
+    rest = [c for c in pd.unique(part["column"]) if "@" not in c and c not in first]
+    return first + ranked + rest
