@@ -55,12 +55,19 @@ def ratings_to_indices(dataset: Dataset, ratings: Mapping[object, float]) -> tup
     return np.asarray(items, dtype=np.int64), values
 
 
-def _rank(model: Recommender, scores: np.ndarray, n: int, exclude: np.ndarray) -> np.ndarray:
+def _rank(model: Recommender, scores: np.ndarray, n: int, exclude: np.ndarray,
+          support: np.ndarray | None = None) -> np.ndarray:
+    """Top-n by score; equal scores by more evidence (``support``), then the model's seeded tie-break."""
     mask = np.zeros((1, len(scores)), dtype=bool)
     mask[0, exclude] = True
     if model.predicts_ratings:
         scores = np.clip(scores, *model.dataset_.rating_scale)
-    top = rank_top_n(scores[None, :], n, model.tie_break_, mask)[0]
+    tie_break = model.tie_break_
+    if support is not None:
+        order = np.lexsort((model.tie_break_, -np.nan_to_num(support, nan=0.0)))
+        tie_break = np.empty_like(order)
+        tie_break[order] = np.arange(len(order))
+    top = rank_top_n(scores[None, :], n, tie_break, mask)[0]
     return top[(top >= 0) & np.isfinite(scores[np.maximum(top, 0)])]
 
 
@@ -79,7 +86,8 @@ def _because_of_rated(model: Recommender, top: np.ndarray, rated: np.ndarray) ->
     return [f"like “{title}” (similarity {value:.2f})" for title, value in zip(titles, similarity[closest, np.arange(len(top))])]
 
 
-def _reasons(model: Recommender, top: np.ndarray, rated: np.ndarray, scores: np.ndarray) -> list[str]:
+def _reasons(model: Recommender, top: np.ndarray, rated: np.ndarray, rated_values: np.ndarray,
+             scores: np.ndarray) -> list[str]:
     dataset = model.dataset_
     if model.name == "popular":
         return [f"rated by {dataset.item_counts[i]} users" for i in top]
@@ -88,19 +96,19 @@ def _reasons(model: Recommender, top: np.ndarray, rated: np.ndarray, scores: np.
     if model.name == "baseline":
         return ["high item bias (liked by most raters)" for _ in top]
     if model.name == "coclustering":
-        cluster = getattr(model, "last_fold_in_cluster_", None)
-        return [f"user cluster {cluster} rates item cluster {model.item_cluster_[i]} highly" for i in top]
+        cluster = model.nearest_user_cluster(rated, rated_values)[0] if len(rated) else "?"
+        return [f"your nearest user cluster ({cluster}) rates item cluster {model.item_cluster_[i]} highly" for i in top]
     reasons = _because_of_rated(model, top, rated) if len(rated) else None
     return reasons or [f"predicted {scores[i]:.2f}" for i in top]
 
 
 def _answer(model: Recommender, label: str, scores: np.ndarray, n: int, rated: np.ndarray,
-            reasons: list[str] | None = None) -> ColdStartAnswer:
-    top = _rank(model, scores, n, rated)
+            rated_values: np.ndarray, support: np.ndarray | None = None) -> ColdStartAnswer:
+    top = _rank(model, scores, n, rated, support)
     if len(top) == 0:
         return ColdStartAnswer(label, None, "This model could not score any item for this user.")
     frame = model._frame(top, np.clip(scores[top], *model.dataset_.rating_scale) if model.predicts_ratings else scores[top])
-    frame["reason"] = reasons if reasons is not None else _reasons(model, top, rated, scores)
+    frame["reason"] = _reasons(model, top, rated, rated_values, scores)
     return ColdStartAnswer(label, frame)
 
 
@@ -110,10 +118,10 @@ def from_ratings(model: Recommender, ratings: Mapping[object, float], n: int = 1
     dataset = model._check_fitted()
     items, values = ratings_to_indices(dataset, ratings)
     try:
-        scores = model.fold_in(items, values)
+        scores, support = model.fold_in_with_support(items, values)
     except ColdStartError as error:
         return ColdStartAnswer(label, None, str(error))
-    return _answer(model, label, np.asarray(scores, dtype=float), n, items)
+    return _answer(model, label, np.asarray(scores, dtype=float), n, items, values, support)
 
 
 def text_scores(dataset: Dataset, text: str, model: Recommender | None = None) -> np.ndarray:
@@ -168,11 +176,12 @@ def from_text(model: Recommender, text: str, n: int = 10, label: str | None = No
     seed_items = np.argsort(-matches, kind="stable")[:seeds]
     seed_items = seed_items[matches[seed_items] > 0]
     high = dataset.rating_scale[1]
+    seed_ratings = np.full(len(seed_items), high)
     try:
-        scores = model.fold_in(seed_items, np.full(len(seed_items), high))
+        scores, support = model.fold_in_with_support(seed_items, seed_ratings)
     except ColdStartError as error:
         return ColdStartAnswer(label, None, str(error))
-    answer = _answer(model, label, np.asarray(scores, float), n, seed_items)
+    answer = _answer(model, label, np.asarray(scores, float), n, seed_items, seed_ratings, support)
     if answer.recommendations is not None:
         titles = ", ".join(f"“{t}”" for t in dataset.titles(seed_items[:3]))
         answer.note = f"{label} cannot read text: it treats the best text matches ({titles}…) as rated {high:g}."

@@ -234,6 +234,15 @@ class Recommender:
         """
         raise ColdStartError(f"{self.name} cannot take a new user without refitting.")
 
+    def fold_in_with_support(self, item_idx: np.ndarray, ratings: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`fold_in` plus, where the model has it, the evidence behind each score.
+
+        Neighbour models return the summed similarity of the neighbours used:
+        with only top ratings given, every reachable item is predicted at the
+        top of the scale, and the evidence is what tells them apart.
+        """
+        return self.fold_in(item_idx, ratings), None
+
 
 def cosine_rows(vectors: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Cosine similarity of ``vectors[rows]`` to every vector (zero vectors give 0)."""

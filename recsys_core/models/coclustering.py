@@ -93,14 +93,16 @@ class CoClustering(Recommender):
         vectors[:, -1] = np.where(known, means - means[known].mean() if known.any() else 0.0, 0.0)
         return vectors
 
-    def fold_in(self, item_idx, ratings):
-        """Assign the new user to the user cluster that best predicts the given ratings."""
+    def nearest_user_cluster(self, item_idx, ratings) -> tuple[int, np.ndarray]:
+        """The user cluster that best predicts the given ratings, and its scores of every item."""
         item_idx = np.asarray(item_idx, dtype=np.int64)
         ratings = np.asarray(ratings, dtype=np.float64)
-        mean = ratings.mean()
         clusters = np.arange(self.n_cltr_u)
-        candidates = self._scores_for(clusters, np.full(len(clusters), mean))
+        candidates = self._scores_for(clusters, np.full(len(clusters), ratings.mean()))
         errors = np.nansum((candidates[:, item_idx] - ratings[None, :]) ** 2, axis=1)
         best = int(np.argmin(errors))
-        self.last_fold_in_cluster_ = best
-        return candidates[best]
+        return best, candidates[best]
+
+    def fold_in(self, item_idx, ratings):
+        """Assign the new user to the nearest user cluster (see :meth:`nearest_user_cluster`)."""
+        return self.nearest_user_cluster(item_idx, ratings)[1]

@@ -126,11 +126,13 @@ class ContentKNN(KNN):
             self.user_means_ = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
         return self.user_means_
 
-    def fold_in(self, item_idx, ratings):
+    def fold_in_with_support(self, item_idx, ratings):
         item_idx = np.asarray(item_idx, dtype=np.int64)
         ratings = np.asarray(ratings, dtype=np.float64)
-        scores = self._aggregate(self._sim_columns(item_idx), ratings, item_idx, np.arange(self.n_x_), None)
-        return np.where(np.isnan(scores), ratings.mean(), scores)
+        support: list = []
+        scores = self._aggregate(self._sim_columns(item_idx), ratings, item_idx, np.arange(self.n_x_), None,
+                                 support=support)
+        return np.where(np.isnan(scores), ratings.mean(), scores), support[0]
 
     # ----------------------------------------------------------- vectors out
     def item_embeddings(self):

@@ -232,11 +232,17 @@ class KNN(Recommender):
         return self.sim_columns_[:, x_idx].toarray() if self.sparse_ else self.sim_[:, x_idx]
 
     # ---------------------------------------------------------------- score
-    def _aggregate(self, sims, ratings, members, targets, y, target_means=None, target_bias=None, y_bias=None):
-        """Estimates for target x's (rows of ``sims``) from neighbours ``members`` who rated ``y``."""
+    def _aggregate(self, sims, ratings, members, targets, y, target_means=None, target_bias=None, y_bias=None,
+                   support=None):
+        """Estimates for target x's (rows of ``sims``) from neighbours ``members`` who rated ``y``.
+
+        ``support``, a list, receives the summed similarity of the neighbours used.
+        """
         chosen = select_neighbours(sims, self.k) & (sims > 0)
         weights = np.where(chosen, sims, 0.0)
         sum_sim = weights.sum(axis=1)
+        if support is not None:
+            support.append(sum_sim)
         enough = (chosen.sum(axis=1) >= self.min_k) & (sum_sim > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.variant == "basic":
@@ -324,6 +330,9 @@ class KNN(Recommender):
 
     # ----------------------------------------------------------- cold start
     def fold_in(self, item_idx, ratings):
+        return self.fold_in_with_support(item_idx, ratings)[0]
+
+    def fold_in_with_support(self, item_idx, ratings):
         item_idx = np.asarray(item_idx, dtype=np.int64)
         ratings = np.asarray(ratings, dtype=np.float64)
         # The given order plays the part of training-row order: it decides ties between neighbours.
@@ -335,11 +344,12 @@ class KNN(Recommender):
             new_bias = (ratings - self.global_mean_ - item_bias[item_idx]).sum() / (15 + len(ratings))
         if not self.user_based:
             n_items = self.n_x_
+            support: list = []
             scores = self._aggregate(self._sim_columns(item_idx), ratings, item_idx, np.arange(n_items), None,
-                                     y_bias=new_bias if new_bias is not None else 0.0)
+                                     y_bias=new_bias if new_bias is not None else 0.0, support=support)
             if self.variant == "baseline":
                 scores[~self.known_x_] = self.global_mean_ + new_bias
-            return scores
+            return scores, support[0]
         row = sp.csr_matrix((ratings, (np.zeros(len(item_idx), int), item_idx)), shape=(1, self.n_y_))
         row_residual = None
         if self.similarity == "pearson_baseline":
@@ -347,14 +357,18 @@ class KNN(Recommender):
         sims = similarity_block(row, self.x_matrix_, self.similarity, self.min_support, self.shrinkage,
                                 row_residual, self.x_residual_)
         scores = np.full(self.n_y_, np.nan)
+        evidence = np.zeros(self.n_y_)
         for item in np.flatnonzero(self.known_y_):
             members, item_ratings = self._members(item)
+            support: list = []
             scores[item] = self._aggregate(sims[:, members], item_ratings, members, None, item,
                                            target_means=np.array([mean]),
-                                           target_bias=np.array([new_bias]) if new_bias is not None else None)[0]
+                                           target_bias=np.array([new_bias]) if new_bias is not None else None,
+                                           support=support)[0]
+            evidence[item] = support[0][0]
         if self.variant == "baseline":
             scores[~self.known_y_] = self.global_mean_ + new_bias
-        return scores
+        return scores, evidence
 
 
 class KNNBasic(KNN):
