@@ -255,10 +255,10 @@ class Dataset:
             if column in ("genres", "tags"):
                 values = values.str.replace("|", ", ", regex=False)
             parts.append(values)
-        text = parts[0]
-        for part in parts[1:]:
-            text = text.str.cat(part, sep=". ")
-        return text.str.replace(r"(\.\s*)+$", "", regex=True).str.strip()
+        # Join the non-empty parts only: an item without tags must not read "Title. . Genres".
+        table = pd.concat([part.str.strip() for part in parts], axis=1).to_numpy(dtype=object)
+        text = [". ".join(piece for piece in row if piece) for row in table]
+        return pd.Series(text, index=self.items.index, dtype=object).str.replace(r"(\.\s*)+$", "", regex=True)
 
     def summary(self) -> dict[str, float]:
         """Users, items, ratings and density, for the dashboard and the CLI."""
