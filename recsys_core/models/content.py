@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..dataset import Dataset
-from .base import cosine_rows
+from .base import Recommender, cosine_rows
 from .knn import KNN, _BLOCK_CELLS
 
 
@@ -102,6 +102,9 @@ class ContentKNN(KNN):
         return cosine_rows(np.asarray(vectors, dtype=np.float64), rows)
 
     # --------------------------------------------------------------- score
+    # Pairs go through full score rows, where the user-mean fall-back lives.
+    _predict_pairs = Recommender._predict_pairs
+
     def _score_users(self, user_idx):
         scores = super()._score_users(user_idx)
         # Fallback: the user's mean rating where no similar rated item exists (the user is known).

@@ -260,6 +260,26 @@ class KNN(Recommender):
         start, stop = self.y_indptr_[y], self.y_indptr_[y + 1]
         return self.y_members_[start:stop], self.y_ratings_[start:stop]
 
+    def _predict_pairs(self, user_idx: np.ndarray, item_idx: np.ndarray) -> np.ndarray:
+        """Estimates of the given pairs only, grouped by the y they share (no full score rows)."""
+        x, y = (user_idx, item_idx) if self.user_based else (item_idx, user_idx)
+        out = np.full(len(x), np.nan)
+        if self.variant == "baseline":
+            # Surprise: the side it does not know contributes no bias, and no neighbour term.
+            out = (self.global_mean_ + np.where(self.known_x_[x], self.x_bias_[x], 0.0)
+                   + np.where(self.known_y_[y], self.y_bias_[y], 0.0))
+        order = np.argsort(y, kind="stable")
+        groups, starts = np.unique(y[order], return_index=True)
+        for group, positions in zip(groups, np.split(order, starts[1:])):
+            positions = positions[self.known_x_[x[positions]]]
+            if not self.known_y_[group] or len(positions) == 0:
+                continue
+            members, ratings = self._members(group)
+            targets = x[positions]
+            sims = self._sim_rows(targets)[:, members]
+            out[positions] = self._aggregate(sims, ratings, members, targets, group)
+        return out
+
     def _score_users(self, user_idx: np.ndarray) -> np.ndarray:
         if self.user_based:
             return self._score_user_based(user_idx)
