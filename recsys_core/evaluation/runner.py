@@ -185,7 +185,8 @@ def evaluate_fold(
     user_bucket = M.activity_buckets(train.user_counts, edges=tuple(bucket_edges))
     score_seconds = 0.0
     test_users = test.interactions["user_idx"].to_numpy()
-    if model.predicts_ratings and test.n_ratings:
+    # Implicit data has no ratings to predict: ranking metrics only.
+    if model.predicts_ratings and not train.implicit and test.n_ratings:
         start = time.perf_counter()
         estimate, fallback = model.predict_indices(test_users, test.interactions["item_idx"].to_numpy())
         score_seconds += time.perf_counter() - start

@@ -94,7 +94,8 @@ class Recommender:
         dataset = self._check_fitted()
         user_idx = np.asarray(user_idx, dtype=np.int64)
         scores = np.asarray(self._score_users(user_idx), dtype=np.float64)
-        return np.clip(scores, *dataset.rating_scale) if self.predicts_ratings else scores
+        # Implicit data has the "scale" (1, 1): clipping to it would tie every item.
+        return np.clip(scores, *dataset.rating_scale) if self.predicts_ratings and not dataset.implicit else scores
 
     def iter_score_blocks(self, user_idx: np.ndarray):
         """Yield ``(positions, scores)`` for blocks of users, bounded in memory."""
@@ -258,35 +259,39 @@ def rank_top_n(
     """Top-``n`` column indices per row: by score, then by ``tie_break`` (lower first).
 
     NaN scores rank after all finite scores; ``exclude`` removes entries.
-    Rows with fewer than ``n`` candidates are padded with -1.
+    Rows with fewer than ``n`` candidates are padded with -1. Vectorised:
+    a partition finds each row's threshold, ties at the threshold are
+    resolved in tie-break order, and only the ``n`` chosen entries are sorted.
     """
     scores = np.asarray(scores, dtype=np.float64)
     n_rows, n_cols = scores.shape
     n = int(n)
     out = np.full((n_rows, n), -1, dtype=np.int64)
-    if n <= 0 or n_cols == 0:
+    take = min(n, n_cols)
+    if take <= 0 or n_rows == 0:
         return out
-    # Order columns by the tie-break once; then a row's ranking is a stable
-    # sort by score on the permuted columns.
+    # Columns in tie-break order: "earlier column" then means "wins the tie".
     order = np.argsort(tie_break, kind="stable")
     key = -scores[:, order]
-    key[np.isnan(key)] = np.inf  # unscored: after every scored item
+    key[np.isnan(key)] = _UNSCORED  # after every scored item, still a candidate
     if exclude is not None:
-        excluded = exclude[:, order]
-        key[excluded] = np.nan  # NaN sorts last in numpy, then trimmed below
-    else:
-        excluded = np.zeros(key.shape, dtype=bool)
-    take = min(n, n_cols)
-    if take < n_cols:
-        # Threshold per row: the take-th smallest key; candidates are <= it.
-        kth = np.partition(np.where(np.isnan(key), np.inf, key), take - 1, axis=1)[:, take - 1]
-        for row in range(n_rows):
-            # NaN (excluded) never compares true, so excluded items never enter.
-            candidates = np.flatnonzero(key[row] <= kth[row])
-            best = candidates[np.argsort(key[row, candidates], kind="stable")[:take]]
-            out[row, : len(best)] = order[best]
-    else:
-        best = np.argsort(key, axis=1, kind="stable")
-        out[:, :take] = order[best]
-        out[:, :take][np.take_along_axis(excluded, best, axis=1)] = -1
+        key[exclude[:, order]] = np.inf  # never a candidate
+    kth = np.partition(key, take - 1, axis=1)[:, take - 1 : take]
+    equal = key == kth
+    room = take - (key < kth).sum(axis=1, keepdims=True)
+    chosen = ((key < kth) | (equal & (np.cumsum(equal, axis=1) <= room))) & (key < np.inf)
+    counts = chosen.sum(axis=1)
+    full = counts == take
+    if full.any():
+        columns = np.nonzero(chosen[full])[1].reshape(-1, take)
+        within = np.argsort(np.take_along_axis(key[full], columns, axis=1), axis=1, kind="stable")
+        out[full, :take] = order[np.take_along_axis(columns, within, axis=1)]
+    for row in np.flatnonzero(~full):  # fewer candidates than n (most items excluded)
+        columns = np.flatnonzero(chosen[row])
+        columns = columns[np.argsort(key[row, columns], kind="stable")]
+        out[row, : len(columns)] = order[columns]
     return out
+
+
+#: Sort key of an item without a score: after every real score, before excluded items.
+_UNSCORED = np.finfo(np.float64).max

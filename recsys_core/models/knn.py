@@ -21,6 +21,9 @@ similarity matrix is kept and results equal Surprise's. Above it, only each
 row's ``max_neighbours`` most similar neighbours are kept (a sparse matrix
 built block by block); neighbours outside that list count as similarity 0,
 an approximation that Surprise's dense n x n matrix could not even hold.
+
+Implicit data (every interaction stored as 1): a weighted mean of ones is
+always one, so the score is the summed similarity of the chosen neighbours.
 """
 from __future__ import annotations
 
@@ -169,6 +172,7 @@ class KNN(Recommender):
         self.known_y_ = np.diff(self.y_indptr_) > 0
         self.x_means_ = np.bincount(x_of_row, weights=ratings, minlength=self.n_x_) / np.maximum(counts_x, 1)
         self.global_mean_ = dataset.global_mean
+        self.implicit_ = dataset.implicit
         if self._needs_baselines():
             from surprise import BaselineOnly
 
@@ -243,6 +247,10 @@ class KNN(Recommender):
         sum_sim = weights.sum(axis=1)
         if support is not None:
             support.append(sum_sim)
+        if self.implicit_:
+            # Every rating is 1, so any weighted mean is 1: rank by the summed
+            # similarity of the neighbours instead (the usual implicit k-NN score).
+            return np.where(chosen.any(axis=1), sum_sim, np.nan)
         enough = (chosen.sum(axis=1) >= self.min_k) & (sum_sim > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.variant == "basic":

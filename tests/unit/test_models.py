@@ -214,3 +214,23 @@ def test_top_n_puts_unscored_items_last_and_pads():
     # Ties: lower tie-break rank first.
     top = rank_top_n(np.array([[1.0, 1.0, 1.0]]), 2, np.array([2, 0, 1]))
     np.testing.assert_array_equal(top, [[1, 2]])
+
+
+def test_top_n_equals_a_full_lexicographic_sort():
+    from recsys_core.models import rank_top_n
+
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        n_rows, n_cols = rng.integers(1, 8), rng.integers(1, 40)
+        scores = rng.integers(1, 4, (n_rows, n_cols)).astype(float)  # many ties
+        scores[rng.random(scores.shape) < 0.2] = np.nan
+        exclude = rng.random(scores.shape) < 0.3
+        tie_break = rng.permutation(n_cols)
+        n = int(rng.integers(1, n_cols + 3))
+        top = rank_top_n(scores, n, tie_break, exclude)
+        for row in range(n_rows):
+            candidates = np.flatnonzero(~exclude[row])
+            value = np.where(np.isnan(scores[row, candidates]), -np.inf, scores[row, candidates])
+            expected = candidates[np.lexsort((tie_break[candidates], -value))][:n]
+            np.testing.assert_array_equal(top[row, : len(expected)], expected)
+            assert (top[row, len(expected):] == -1).all()

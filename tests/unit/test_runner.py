@@ -110,3 +110,19 @@ def test_cli_reports_bad_input_readably(tmp_path, capsys):
     assert "ratings.csv" in error and "rating" in error and "3" in error
     assert "Traceback" not in error
     assert main(["compare", "--ratings", str(path), "--models", "nosuch"]) == 2
+
+
+def test_implicit_data_is_ranked_not_rated():
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"user": rng.integers(0, 50, 2000), "item": rng.zipf(1.5, 2000) % 80}).drop_duplicates()
+    frame["rating"] = 1.0
+    dataset = Dataset.from_frames(frame, rating_scale=(1, 1), implicit=True)
+    result = evaluate(dataset, ["knn-basic", "popular"], split="random", split_params={"seed": 0}, ks=(10,))
+    assert not result.errors
+    assert "rmse" not in set(result.table.metric)
+    wide = summarise(result.table)
+    assert wide.loc["popular", "hit_rate@10"] > 0
+    # Scores are summed similarities, not clipped to the one-point "scale": the lists are not all ties.
+    model = result.models["knn-basic"]
+    scores = model.score_users(np.arange(dataset.n_users))
+    assert np.nanmax(scores) > 1 and np.nanstd(scores) > 0.1
