@@ -270,26 +270,31 @@ def rank_top_n(
     take = min(n, n_cols)
     if take <= 0 or n_rows == 0:
         return out
-    # Columns in tie-break order: "earlier column" then means "wins the tie".
-    order = np.argsort(tie_break, kind="stable")
-    key = -scores[:, order]
+    tie_break = np.asarray(tie_break)
+    key = -scores
     key[np.isnan(key)] = _UNSCORED  # after every scored item, still a candidate
     if exclude is not None:
-        key[exclude[:, order]] = np.inf  # never a candidate
+        key[exclude] = np.inf  # never a candidate
     kth = np.partition(key, take - 1, axis=1)[:, take - 1 : take]
-    equal = key == kth
-    room = take - (key < kth).sum(axis=1, keepdims=True)
-    chosen = ((key < kth) | (equal & (np.cumsum(equal, axis=1) <= room))) & (key < np.inf)
+    valid = key < np.inf
+    below = key < kth
+    equal = (key == kth) & valid
+    chosen = below | equal
+    room = take - below.sum(axis=1)
+    # Rows with more ties at the threshold than places left: the tie-break picks.
+    for row in np.flatnonzero(equal.sum(axis=1) > room):
+        tied = np.flatnonzero(equal[row])
+        chosen[row, tied] = False
+        chosen[row, tied[np.argsort(tie_break[tied], kind="stable")[: room[row]]]] = True
     counts = chosen.sum(axis=1)
     full = counts == take
     if full.any():
         columns = np.nonzero(chosen[full])[1].reshape(-1, take)
-        within = np.argsort(np.take_along_axis(key[full], columns, axis=1), axis=1, kind="stable")
-        out[full, :take] = order[np.take_along_axis(columns, within, axis=1)]
+        within = np.lexsort((tie_break[columns], np.take_along_axis(key[full], columns, axis=1)))
+        out[full, :take] = np.take_along_axis(columns, within, axis=1)
     for row in np.flatnonzero(~full):  # fewer candidates than n (most items excluded)
         columns = np.flatnonzero(chosen[row])
-        columns = columns[np.argsort(key[row, columns], kind="stable")]
-        out[row, : len(columns)] = order[columns]
+        out[row, : len(columns)] = columns[np.lexsort((tie_break[columns], key[row, columns]))]
     return out
 
 
