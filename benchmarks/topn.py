@@ -20,6 +20,7 @@ import surprise
 
 from _data import generated_dataset
 from recsys_core.models import make_model, rank_top_n
+from recsys_core.models.base import RANK_DECIMALS
 from recsys_core.models._surprise import build_trainset
 
 
@@ -34,7 +35,8 @@ def surprise_top_n(algo, dataset, tie_break, n=10):
             scores[item] = np.nan if prediction.details.get("was_impossible") else prediction.est
         exclude = np.zeros((1, dataset.n_items), dtype=bool)
         exclude[0, seen.indices[seen.indptr[user]:seen.indptr[user + 1]]] = True
-        out[user] = rank_top_n(scores[None, :], n, tie_break, exclude)[0]
+        # The project's ranking rule: round away summation-order noise, then seeded tie-break.
+        out[user] = rank_top_n(np.round(scores[None, :], RANK_DECIMALS), n, tie_break, exclude)[0]
     return out
 
 

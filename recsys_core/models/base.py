@@ -11,7 +11,8 @@ evaluation and cold start once it can score.
 Ranking ties: Surprise clips predictions to the rating scale, so memory-based
 and co-clustering models put many items at exactly the top score. Ties are
 broken by a seeded random permutation of the items (``tie_break_``), never by
-raw id (MovieLens ids correlate with popularity). Items a model cannot score
+raw id (MovieLens ids correlate with popularity); scores are rounded to
+``RANK_DECIMALS`` first so summation-order noise does not decide a tie. Items a model cannot score
 rank after every scored item.
 """
 from __future__ import annotations
@@ -23,6 +24,11 @@ import pandas as pd
 
 from ..dataset import Dataset
 from ..errors import ColdStartError, NotFittedError
+
+#: Scores are rounded to this many decimals before ranking, so that two
+#: estimates equal up to floating-point summation order (4.999999999999999
+#: and 5.0) tie, and the seeded tie-break -- not rounding noise -- orders them.
+RANK_DECIMALS = 10
 
 #: Items scored per block when a model builds score rows for many users.
 _BLOCK_CELLS = 4_000_000
@@ -155,7 +161,7 @@ class Recommender:
         score (NaN) come after every scored item; excluded items never appear
         (-1 pads a row with fewer than ``n`` candidates).
         """
-        return rank_top_n(scores, n, self.tie_break_, exclude)
+        return rank_top_n(np.round(scores, RANK_DECIMALS), n, self.tie_break_, exclude)
 
     def recommend_indices(self, user_idx: np.ndarray, n: int = 10, exclude_seen: bool = True) -> np.ndarray:
         """Top-``n`` item indices for many users, ``(len(user_idx), n)``, -1 padded."""

@@ -119,7 +119,8 @@ class ContentKNN(KNN):
             return np.full(self.n_x_, np.nan)
         members, ratings = self._members(user)
         # Unlike item-KNN, content can score items nobody rated: no masking of unknown items.
-        return self._aggregate(self._sim_columns(members), ratings, members, np.arange(self.n_x_), user)
+        block, columns = self._member_block(members)
+        return self._aggregate(block, None, columns, ratings, members, np.arange(self.n_x_), user)
 
     def _user_means(self) -> np.ndarray:
         if not hasattr(self, "user_means_"):
@@ -133,7 +134,8 @@ class ContentKNN(KNN):
         item_idx = np.asarray(item_idx, dtype=np.int64)
         ratings = np.asarray(ratings, dtype=np.float64)
         support: list = []
-        scores = self._aggregate(self._sim_columns(item_idx), ratings, item_idx, np.arange(self.n_x_), None,
+        block, columns = self._member_block(item_idx)
+        scores = self._aggregate(block, None, columns, ratings, item_idx, np.arange(self.n_x_), None,
                                  support=support)
         return np.where(np.isnan(scores), ratings.mean(), scores), support[0]
 

@@ -34,6 +34,7 @@ import scipy.sparse as sp
 
 from ..dataset import Dataset
 from ._surprise import build_trainset, inner_to_index, scatter
+from ._neighbours import select_sums
 from .base import Recommender
 
 SIMILARITIES = ("msd", "cosine", "pearson", "pearson_baseline")
@@ -90,22 +91,6 @@ def similarity_block(
             else:
                 raise ValueError(f"Unknown similarity '{measure}'; choose one of {', '.join(SIMILARITIES)}.")
     return np.where(valid, sim, 0.0)
-
-
-def select_neighbours(sims: np.ndarray, k: int) -> np.ndarray:
-    """Mask of the ``k`` largest entries per row, earlier columns winning ties.
-
-    Emulates ``heapq.nlargest(k, ..., key=sim)`` (stable: among equal keys the
-    first in the list is kept) on every row at once.
-    """
-    n_cols = sims.shape[1]
-    if n_cols <= k:
-        return np.ones(sims.shape, dtype=bool)
-    kth = -np.partition(-sims, k - 1, axis=1)[:, k - 1 : k]
-    greater = sims > kth
-    equal = sims == kth
-    room = k - greater.sum(axis=1, keepdims=True)
-    return greater | (equal & (np.cumsum(equal, axis=1) <= room))
 
 
 class KNN(Recommender):
@@ -236,33 +221,47 @@ class KNN(Recommender):
         return self.sim_columns_[:, x_idx].toarray() if self.sparse_ else self.sim_[:, x_idx]
 
     # ---------------------------------------------------------------- score
-    def _aggregate(self, sims, ratings, members, targets, y, target_means=None, target_bias=None, y_bias=None,
-                   support=None):
-        """Estimates for target x's (rows of ``sims``) from neighbours ``members`` who rated ``y``.
+    def _member_block(self, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A block whose columns ``columns`` hold every x's similarity to ``members``.
 
+        Dense: the symmetric matrix itself (no copy). Sparse: those columns, densified.
+        """
+        if self.sparse_:
+            return self._sim_columns(members), np.arange(len(members))
+        return self.sim_, members
+
+    def _aggregate(self, block, rows, columns, ratings, members, targets, y, target_means=None,
+                   target_bias=None, y_bias=None, support=None):
+        """Estimates for the target x's (``rows`` of ``block``; None: all) from neighbours ``members``.
+
+        ``block[rows][:, columns]`` are the similarities of the targets to the
+        members, who rated ``y`` with ``ratings`` (in training-row order).
         ``support``, a list, receives the summed similarity of the neighbours used.
         """
-        chosen = select_neighbours(sims, self.k) & (sims > 0)
-        weights = np.where(chosen, sims, 0.0)
-        sum_sim = weights.sum(axis=1)
+        if self.variant == "basic" or self.implicit_:
+            values = ratings
+        elif self.variant == "means":
+            values = ratings - self.x_means_[members]
+        else:
+            y_bias = self.y_bias_[y] if y_bias is None else y_bias
+            values = ratings - (self.global_mean_ + self.x_bias_[members] + y_bias)
+        sum_sim, weighted, count = select_sums(block, rows, columns, values, self.k)
         if support is not None:
             support.append(sum_sim)
         if self.implicit_:
             # Every rating is 1, so any weighted mean is 1: rank by the summed
             # similarity of the neighbours instead (the usual implicit k-NN score).
-            return np.where(chosen.any(axis=1), sum_sim, np.nan)
-        enough = (chosen.sum(axis=1) >= self.min_k) & (sum_sim > 0)
+            return np.where(count > 0, sum_sim, np.nan)
+        enough = (count >= self.min_k) & (sum_sim > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
+            term = weighted / sum_sim
             if self.variant == "basic":
-                return np.where(enough, weights @ ratings / sum_sim, np.nan)
+                return np.where(enough, term, np.nan)
             if self.variant == "means":
                 means = self.x_means_[targets] if target_means is None else target_means
-                offsets = ratings - self.x_means_[members]
-                return means + np.where(enough, weights @ offsets / sum_sim, 0.0)
-            y_bias = self.y_bias_[y] if y_bias is None else y_bias
+                return means + np.where(enough, term, 0.0)
             target_bias = self.x_bias_[targets] if target_bias is None else target_bias
-            offsets = ratings - (self.global_mean_ + self.x_bias_[members] + y_bias)
-            return self.global_mean_ + target_bias + y_bias + np.where(enough, weights @ offsets / sum_sim, 0.0)
+            return self.global_mean_ + target_bias + y_bias + np.where(enough, term, 0.0)
 
     def _members(self, y: int) -> tuple[np.ndarray, np.ndarray]:
         start, stop = self.y_indptr_[y], self.y_indptr_[y + 1]
@@ -284,8 +283,10 @@ class KNN(Recommender):
                 continue
             members, ratings = self._members(group)
             targets = x[positions]
-            sims = self._sim_rows(targets)[:, members]
-            out[positions] = self._aggregate(sims, ratings, members, targets, group)
+            if self.sparse_:
+                out[positions] = self._aggregate(self._sim_rows(targets), None, members, ratings, members, targets, group)
+            else:
+                out[positions] = self._aggregate(self.sim_, targets, members, ratings, members, targets, group)
         return out
 
     def _score_users(self, user_idx: np.ndarray) -> np.ndarray:
@@ -299,7 +300,7 @@ class KNN(Recommender):
         target_sims = self._sim_rows(user_idx)
         for item in np.flatnonzero(self.known_y_):
             members, ratings = self._members(item)
-            scores[:, item] = self._aggregate(target_sims[:, members], ratings, members, user_idx, item)
+            scores[:, item] = self._aggregate(target_sims, None, members, ratings, members, user_idx, item)
         known_user = self.known_x_[user_idx]
         if self.variant == "baseline":
             # Surprise: unknown side contributes no bias, and no neighbour term.
@@ -318,7 +319,8 @@ class KNN(Recommender):
                 return self.global_mean_ + np.where(self.known_x_, self.x_bias_, 0.0)
             return np.full(n_items, np.nan)
         members, ratings = self._members(user)
-        scores = self._aggregate(self._sim_columns(members), ratings, members, np.arange(n_items), user)
+        block, columns = self._member_block(members)
+        scores = self._aggregate(block, None, columns, ratings, members, np.arange(n_items), user)
         if self.variant == "baseline":
             scores[~self.known_x_] = self.global_mean_ + self.y_bias_[user]
         else:
@@ -373,7 +375,8 @@ class KNN(Recommender):
         if not self.user_based:
             n_items = self.n_x_
             support: list = []
-            scores = self._aggregate(self._sim_columns(item_idx), ratings, item_idx, np.arange(n_items), None,
+            block, columns = self._member_block(item_idx)
+            scores = self._aggregate(block, None, columns, ratings, item_idx, np.arange(n_items), None,
                                      y_bias=new_bias if new_bias is not None else 0.0, support=support)
             if self.variant == "baseline":
                 scores[~self.known_x_] = self.global_mean_ + new_bias
@@ -389,7 +392,7 @@ class KNN(Recommender):
         for item in np.flatnonzero(self.known_y_):
             members, item_ratings = self._members(item)
             support: list = []
-            scores[item] = self._aggregate(sims[:, members], item_ratings, members, None, item,
+            scores[item] = self._aggregate(sims, None, members, item_ratings, members, None, item,
                                            target_means=np.array([mean]),
                                            target_bias=np.array([new_bias]) if new_bias is not None else None,
                                            support=support)[0]

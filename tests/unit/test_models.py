@@ -234,3 +234,18 @@ def test_top_n_equals_a_full_lexicographic_sort():
             expected = candidates[np.lexsort((tie_break[candidates], -value))][:n]
             np.testing.assert_array_equal(top[row, : len(expected)], expected)
             assert (top[row, len(expected):] == -1).all()
+
+
+def test_compiled_neighbour_kernel_equals_the_numpy_reference():
+    from recsys_core.models._neighbours import select_sums, select_sums_numpy
+
+    rng = np.random.default_rng(2)
+    sims = rng.integers(-2, 5, (50, 80)) / 4.0  # ties and non-positive similarities
+    for n_members, k in [(5, 10), (30, 10), (80, 1), (40, 40)]:
+        members = rng.choice(80, n_members, replace=False)
+        values = rng.random(n_members)
+        rows = rng.choice(50, 20, replace=False)
+        compiled = select_sums(np.ascontiguousarray(sims), rows, members, values, k)
+        reference = select_sums_numpy(sims[rows][:, members], values, k)
+        for ours, expected in zip(compiled, reference):
+            np.testing.assert_allclose(ours, expected, atol=1e-12)
