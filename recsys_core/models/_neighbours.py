@@ -38,6 +38,31 @@ def select_sums_numpy(sims: np.ndarray, values: np.ndarray, k: int) -> tuple[np.
 if njit is not None:
 
     @njit(cache=True, nogil=True)
+    def _kth_largest(scratch, n, k):  # pragma: no cover - compiled
+        """k-th largest of scratch[:n] by in-place quickselect (Hoare); scratch is scrambled."""
+        target = n - k
+        low, high = 0, n - 1
+        while low < high:
+            pivot = scratch[(low + high) >> 1]
+            i, j = low, high
+            while i <= j:
+                while scratch[i] < pivot:
+                    i += 1
+                while scratch[j] > pivot:
+                    j -= 1
+                if i <= j:
+                    scratch[i], scratch[j] = scratch[j], scratch[i]
+                    i += 1
+                    j -= 1
+            if target <= j:
+                high = j
+            elif target >= i:
+                low = i
+            else:
+                return scratch[target]
+        return scratch[target]
+
+    @njit(cache=True, nogil=True)
     def _select_sums(sims, rows, members, values, k):  # pragma: no cover - compiled
         n_rows = rows.shape[0]
         n_members = members.shape[0]
@@ -45,19 +70,26 @@ if njit is not None:
         sum_wv = np.zeros(n_rows)
         count = np.zeros(n_rows, dtype=np.int64)
         buffer = np.empty(n_members)
+        scratch = np.empty(n_members)
         for r in range(n_rows):
             row = rows[r]
+            n_positive = 0
             for p in range(n_members):
-                buffer[p] = sims[row, members[p]]
-            if n_members <= k:
+                s = sims[row, members[p]]
+                buffer[p] = s
+                if s > 0:
+                    n_positive += 1
+            if n_positive <= k:
+                # Every positive similarity is among the k largest: no selection needed.
                 for p in range(n_members):
                     s = buffer[p]
                     if s > 0:
                         sum_w[r] += s
                         sum_wv[r] += s * values[p]
-                        count[r] += 1
+                count[r] = n_positive
                 continue
-            kth = np.partition(buffer.copy(), n_members - k)[n_members - k]
+            scratch[:] = buffer
+            kth = _kth_largest(scratch, n_members, k)
             room = k
             for p in range(n_members):
                 if buffer[p] > kth:
