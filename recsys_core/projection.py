@@ -28,13 +28,15 @@ import hashlib
 import threading
 import warnings
 from collections import OrderedDict
-from typing import Any, Callable, Hashable
+from contextlib import contextmanager
+from typing import Any, Callable, Hashable, Iterator
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA, TruncatedSVD
+from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
 from .dataset import Dataset
 from .errors import RecsysError
@@ -56,6 +58,7 @@ NO_GENRE = "(none)"
 
 _NEIGHBOURS_FOR_PLACEMENT = 5
 _BLOCK_ROWS = 2048
+_OPENMP_LOCK = threading.Lock()
 
 
 class ProjectionError(RecsysError, ValueError):
@@ -206,13 +209,28 @@ def _reduce_sparse(vectors: sp.csr_matrix, seed: int) -> np.ndarray:
     return _unit_rows(reduced)
 
 
+@contextmanager
+def _one_openmp_thread() -> Iterator[None]:
+    """Run scikit-learn's OpenMP loops (t-SNE gradient, k-means) on one thread.
+
+    Measured on the 2-core box the dashboard runs on, shared with the server
+    and model fits: t-SNE of 600 points took 4-6 s on one thread and 18-55 s
+    on two, whose OpenMP workers spin waiting for a busy core. The limit is
+    process-wide while it lasts, so one lock keeps concurrent sessions from
+    restoring each other's settings out of order.
+    """
+    with _OPENMP_LOCK, threadpool_limits(limits=1, user_api="openmp"):
+        yield
+
+
 def _tsne(vectors: np.ndarray, seed: int, **params: Any) -> np.ndarray:
     from sklearn.manifold import TSNE
 
     n = vectors.shape[0]
     # On unit rows Euclidean distance is a monotone function of cosine.
     options = {"perplexity": min(30.0, (n - 1) / 3), "init": "pca", "random_state": seed, **params}
-    return TSNE(n_components=2, **options).fit_transform(vectors)
+    with _one_openmp_thread():
+        return TSNE(n_components=2, **options).fit_transform(vectors)
 
 
 def _umap(vectors: np.ndarray, seed: int, **params: Any) -> np.ndarray:
@@ -518,7 +536,8 @@ def _clusters(vectors: Any, n_clusters: int, seed: int) -> np.ndarray:
     def fit() -> np.ndarray:
         # On unit rows k-means groups by cosine, the geometry the map shows.
         model = KMeans(n_clusters=k, n_init=4, random_state=seed)
-        return model.fit_predict(_unit_rows(vectors)).astype(np.int64)
+        with _one_openmp_thread():
+            return model.fit_predict(_unit_rows(vectors)).astype(np.int64)
 
     return _memoised((vectors_key(vectors), "kmeans", k, int(seed)), fit)
 

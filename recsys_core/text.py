@@ -331,7 +331,9 @@ class SentenceEncoder:
         first_row: dict[str, int] = {}
         for row in missing:
             first_row.setdefault(keys[row], row)
-        unique_keys = list(first_row)
+        # Shortest first, as sentence-transformers orders one call: a batch is
+        # padded to its longest text, so similar lengths together waste less.
+        unique_keys = sorted(first_row, key=lambda key: len(texts[first_row[key]]))
         done = total - len(missing)
         if progress is not None:
             progress(done, total)
