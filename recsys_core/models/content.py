@@ -70,7 +70,8 @@ class ContentKNN(KNN):
     def _similarities(self):
         vectors = self.item_vectors_
         n = vectors.shape[0]
-        dense = vectors.toarray() if sp.issparse(vectors) and n * vectors.shape[1] <= 50_000_000 else vectors
+        # TF-IDF stays sparse: its cosine is a sparse product, far cheaper than densifying 10^4+ term columns.
+        dense = vectors
         if n <= self.max_dense:
             self.sparse_ = False
             sim = self._cosine_block(dense, np.arange(n))
@@ -95,10 +96,11 @@ class ContentKNN(KNN):
     @staticmethod
     def _cosine_block(vectors, rows: np.ndarray) -> np.ndarray:
         if sp.issparse(vectors):
+            vectors = vectors.astype(np.float64)  # one dtype for the compiled k-NN kernel
             norms = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
             norms[norms == 0] = 1.0
-            unit = sp.diags(1.0 / norms) @ vectors
-            return np.asarray((unit[rows] @ unit.T).toarray())
+            unit = (sp.diags(1.0 / norms) @ vectors).tocsr()
+            return np.ascontiguousarray((unit[rows] @ unit.T).toarray())
         return cosine_rows(np.asarray(vectors, dtype=np.float64), rows)
 
     # --------------------------------------------------------------- score
