@@ -1,0 +1,32 @@
+"""recsys-lab dashboard: compare recommender models on the bundled sample or your own exports.
+
+Run with ``streamlit run app.py``. The pages are thin views over
+``recsys_core``; shared helpers live in ``recsys_ui``.
+"""
+import logging
+
+import streamlit as st
+
+from recsys_ui import ui
+
+st.set_page_config(page_title="recsys-lab", page_icon=":material/movie_filter:", layout="wide")
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+
+pages = [
+    st.Page(ui.PAGES["data"], title="Data", icon=":material/database:", url_path="data", default=True),
+    st.Page(ui.PAGES["train"], title="Train", icon=":material/model_training:", url_path="train"),
+    st.Page(ui.PAGES["compare"], title="Compare", icon=":material/leaderboard:", url_path="compare"),
+    st.Page(ui.PAGES["embeddings"], title="Embeddings", icon=":material/scatter_plot:", url_path="embeddings"),
+    st.Page(ui.PAGES["cold_start"], title="Cold start", icon=":material/person_add:", url_path="cold-start"),
+    st.Page(ui.PAGES["explore"], title="Explore", icon=":material/travel_explore:", url_path="explore"),
+]
+page = st.navigation(pages)
+
+with st.sidebar:
+    st.markdown("### :material/movie_filter: recsys-lab")
+    st.caption("Load ratings → train models → compare them → look inside.")
+# A session's first visit, on any page, starts with the bundled sample (never over the person's own data).
+ui.ensure_sample_once()
+ui.sidebar_status()
+
+page.run()

@@ -1,0 +1,149 @@
+"""Cold start: recommendations for a person (or an item) the models have never seen."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from recsys_core import cold_start
+from recsys_core.errors import RecsysError
+from recsys_ui import ui
+
+N = 10
+st.title("Cold start")
+current = ui.require_results()
+data = ui.dataset()
+st.caption("A new user has no history, so collaborative models have nothing to go on. Describe one in one of "
+           "three ways and see what each trained model makes of it, without refitting.")
+
+
+def ask(mode: str, description: str, answer_one) -> None:
+    """Ask every trained model; keep the answers for this session until the next question."""
+    answers: dict = {}
+    bar = st.progress(0.0, text="Asking the models…")
+    models = current.models
+    for i, (label, model) in enumerate(models.items()):
+        bar.progress(i / len(models), text=f"Asking {label} ({i + 1} of {len(models)})…")
+        try:
+            answers[label] = answer_one(model, label)
+        except RecsysError as error:
+            answers[label] = cold_start.ColdStartAnswer(label, None, str(error))
+        except Exception as error:  # noqa: BLE001 -- one model's failure is its note, the others answer
+            ui.log.exception("cold start %s", label)
+            answers[label] = cold_start.ColdStartAnswer(label, None, f"failed ({type(error).__name__}: {error}).")
+    bar.empty()
+    st.session_state["cold_answer"] = {"mode": mode, "description": description, "answers": answers,
+                                       "keys": list(current.keys)}
+
+
+ratings_tab, text_tab, demo_tab, item_tab = st.tabs([
+    ":material/star: Rate a few items", ":material/edit_note: Describe a taste",
+    ":material/groups: Demographics", ":material/fiber_new: A new item",
+])
+
+low, high = data.rating_scale
+ratings = data.interactions["rating"].to_numpy()
+step = 1.0 if np.allclose(ratings, np.round(ratings)) else 0.5
+
+with ratings_tab:
+    options, label_of = ui.item_options(data)
+    picked = st.multiselect("Items the new user has rated", options, format_func=label_of, max_selections=20,
+                            select_all=False, key="cold_items", placeholder="Type a title… (most rated first)",
+                            help="Pick up to 20 items; then say how much the new user liked each.")
+    given: dict[str, float] = {}
+    if picked and not data.implicit:
+        cells = st.columns(min(3, len(picked)))
+        for position, item in enumerate(picked):
+            title = str(data.items["title"].iloc[item])
+            given[str(data.item_ids[item])] = cells[position % len(cells)].slider(
+                title, float(low), float(high), float(high), step, key=f"cold_rating:{data.item_ids[item]}",
+                format="%g ★" if step == 1.0 else "%.1f ★")
+    elif picked:
+        given = {str(data.item_ids[item]): 1.0 for item in picked}
+        st.caption("Implicit feedback: each picked item counts as one interaction.")
+    if st.button("Recommend for this new user", type="primary", disabled=not picked, key="cold_go_ratings",
+                 icon=":material/recommend:"):
+        summary = "; ".join(f"{data.items['title'].iloc[data.item_index(raw)]} ({value:g})" for raw, value in given.items())
+        ask("ratings", f"a new user who rated {summary}",
+            lambda model, label: cold_start.from_ratings(model, given, N, label))
+    if not picked:
+        st.caption("Tip: rate a few items of one genre highly and one of another genre low, and compare the lists.")
+
+with text_tab:
+    sentence = st.text_area("What does the new user like?", key="cold_text", max_chars=500,
+                            placeholder="e.g. space adventures with robots and a bit of humour")
+    st.caption("Content models compare the sentence with every item's text. The others cannot read: they start "
+               "from the items whose text matches best, as if the user had rated those highly.")
+    if st.button("Recommend for this taste", type="primary", disabled=not sentence.strip(), key="cold_go_text",
+                 icon=":material/recommend:"):
+        ask("text", f"a new user who likes “{sentence.strip()}”",
+            lambda model, label: cold_start.from_text(model, sentence, N, label))
+
+with demo_tab:
+    users = data.users
+    columns = [c for c in users.columns if c not in ("user", "segment") and users[c].notna().any()]
+    if not columns:
+        st.info("This data set has no user attributes. Upload a users file (age, gender, occupation…) on the Data "
+                "page to try this.", icon=":material/info:")
+        ui.page_link("data", "Go to Data", ":material/database:")
+    else:
+        st.caption("The training users who match stand in for the new user: each model's scores are averaged "
+                   "over them. Ages match within 5 years.")
+        described: dict[str, object] = {}
+        cells = st.columns(min(3, len(columns)))
+        for position, column in enumerate(columns[:6]):
+            values = users[column].dropna()
+            cell = cells[position % len(cells)]
+            if pd.api.types.is_numeric_dtype(values) and values.nunique() > 12:
+                chosen = cell.number_input(column, int(values.min()), int(values.max()), None,
+                                           key=f"cold_demo:{column}", placeholder="any",
+                                           help=f"Between {int(values.min())} and {int(values.max())}; empty: any.")
+            else:
+                choices = ["(any)"] + sorted(values.astype(str).unique().tolist())[:200]
+                chosen = cell.selectbox(column, choices, key=f"cold_demo:{column}")
+                chosen = None if chosen == "(any)" else chosen
+            if chosen is not None:
+                described[column] = chosen
+        peers = 0
+        if described:
+            try:
+                peers = len(cold_start.matching_users(data, described))
+            except RecsysError:
+                peers = 0
+            st.caption(f"{peers:,} training users match this description.")
+        if st.button("Recommend for these attributes", type="primary", disabled=not described or peers == 0,
+                     key="cold_go_demo", icon=":material/recommend:"):
+            text = ", ".join(f"{k} {v}" for k, v in described.items())
+            ask("demographics", f"a new user described as {text}",
+                lambda model, label: cold_start.from_demographics(model, described, N, label))
+
+with item_tab:
+    description = st.text_area("Describe a new item (title, genres, a sentence)", key="cold_item_text",
+                               max_chars=500, placeholder="e.g. A heist comedy in Rome about three retired thieves")
+    st.caption("Which catalogue items is it most similar to? Content models compare texts in their own space; "
+               "the others fall back to TF-IDF on the item texts.")
+    if st.button("Find similar items", type="primary", disabled=not description.strip(), key="cold_go_item",
+                 icon=":material/search:"):
+        def similar(model, label):
+            frame = cold_start.similar_to_new_item(model, description, N)
+            return cold_start.ColdStartAnswer(label, frame if len(frame) else None,
+                                              None if len(frame) else "No item's text shares a word with it.")
+        ask("item", f"a new item: “{description.strip()}”", similar)
+
+# ------------------------------------------------------------------ answers
+answer = st.session_state.get("cold_answer")
+if answer is None or answer["keys"] != list(current.keys):
+    st.info("Describe a new user (or item) above and press the button: each trained model's top 10 appear here, "
+            "side by side.", icon=":material/info:")
+    st.stop()
+
+st.subheader("Each model's answer", divider="gray")
+st.markdown(f"For {ui.md(answer['description'])}")
+st.caption("One column per model, rank 1 at the top. The tabs below give each model's scores and the reason for "
+           "every pick" + ("; items the new user rated are never recommended back." if answer["mode"] == "ratings" else "."))
+frames = {label: a.recommendations for label, a in answer["answers"].items()}
+notes = {label: a.note for label, a in answer["answers"].items() if a.note}
+score = "similarity" if answer["mode"] == "item" else "score"
+ui.render_lists(frames, notes, N, ["rank", "title", score, "popularity", "genres", "reason"], key="cold",
+                column_config={"popularity": st.column_config.NumberColumn("ratings", help="Training ratings of the item"),
+                               score: st.column_config.NumberColumn(score, format="%.3f")})

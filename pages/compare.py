@@ -1,0 +1,136 @@
+"""Compare: the results table with the best values marked, charts, downloads and a plain-language reading."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from recsys_core.evaluation.runner import summarise
+from recsys_ui import charts, reading, ui
+
+st.title("Compare")
+current = ui.require_results()
+data = ui.dataset()
+table = current.table
+if data.implicit:
+    # Every "rating" is 1: rating errors say nothing, only the ranking and beyond-accuracy metrics count.
+    table = table[~table["metric"].isin(reading.RATING_METRICS)]
+models = current.labels
+ks = sorted(int(k) for k in table["k"].dropna().unique()) or list(current.ks)
+st.caption(f"{len(models)} models on {ui.dataset_caption(data)}; tested with {current.split_description()}.")
+for label, message in current.errors.items():
+    st.error(f"**{ui.md(label)}** failed and is not shown: {ui.md(message)}", icon=":material/error:")
+
+k_default = 10 if 10 in ks else ks[len(ks) // 2]
+k = st.segmented_control("List length K", ks, default=k_default, key="compare_k", required=True,
+                         format_func=lambda v: f"K = {v}", persist_state="session",
+                         help="Ranking and beyond-accuracy metrics are measured on each user's top-K list.") if ks else None
+
+# ------------------------------------------------------------------ reading
+st.subheader("What the numbers say", divider="gray")
+for sentence in reading.reading(table, k, current.n_folds) if k else []:
+    st.markdown(f"- {sentence}")
+
+# ------------------------------------------------------------------ table
+st.subheader("Results table", divider="gray")
+buckets = ["all"] + [b for b in ("≤5", "6–20", ">20") if (table["bucket"] == b).any()]
+bucket = st.segmented_control(
+    "Users", buckets, default="all", key="compare_bucket", required=True, persist_state="session",
+    format_func=lambda b: "all users" if b == "all" else f"{b} training ratings",
+    help="Restrict the accuracy and ranking metrics to users with this many training ratings.",
+)
+wide = summarise(table, bucket=bucket)
+visible = [c for c in wide.columns if "@" not in c or c.endswith(f"@{k}")]
+wide = wide[visible].reindex([m for m in models if m in wide.index])
+best = reading.best_per_column(wide)
+
+# Metrics as rows, models as columns: fits the screen with many metrics, and reads like a league table.
+shown = wide.T
+shown.index = [reading.metric_label(c) for c in wide.columns]
+column_of = dict(zip(shown.index, wide.columns))
+shown.insert(0, "better", ["↑ higher" if reading.higher_is_better(c) else "↓ lower"
+                           if reading.higher_is_better(c) is False else "" for c in wide.columns])
+model_columns = [m for m in shown.columns if m != "better"]
+
+
+def highlight(row: pd.Series) -> list[str]:
+    winners = best.get(column_of[row.name], [])
+    return ["background-color: rgba(46, 160, 67, 0.22); font-weight: 700" if m in winners else "" for m in row.index]
+
+
+styler = shown.style.apply(highlight, axis=1)
+for label, column in column_of.items():
+    styler = styler.format(lambda v, column=column: reading.format_value(column, v),
+                           subset=pd.IndexSlice[[label], model_columns])
+st.dataframe(
+    styler, width="stretch", placeholder="–", height=38 + 35 * len(shown),
+    column_config={
+        "_index": st.column_config.TextColumn("metric", width="medium"),
+        "better": st.column_config.TextColumn("better", width="small"),
+        **{m: st.column_config.Column(f"{m} (reference)" if m == reading.REFERENCE else m,
+                                      help="Recommends the most rated items to everyone: the reference."
+                                      if m == reading.REFERENCE else None) for m in model_columns},
+    },
+)
+st.caption("Mean over folds. Green: the best value in each row; median popularity is descriptive, neither better "
+           "nor worse. The meaning of each metric is below the downloads.")
+
+cells = st.columns([1, 1, 4])
+cells[0].download_button("Download CSV", table.to_csv(index=False).encode(), file_name="recsys-lab-results.csv",
+                         mime="text/csv", icon=":material/download:", on_click="ignore",
+                         help="The tidy table: one row per model, fold, metric, K and user bucket.")
+records = json.loads(table.to_json(orient="records"))
+cells[1].download_button("Download JSON", json.dumps({"dataset": data.name, "split": current.split_method,
+                                                      "split_params": current.split_params, "results": records},
+                                                     indent=1).encode(),
+                         file_name="recsys-lab-results.json", mime="application/json", icon=":material/download:",
+                         on_click="ignore")
+with st.expander("What each metric means"):
+    st.dataframe(pd.DataFrame([{"metric": info.label, "meaning": info.help} for info in reading.METRICS.values()]),
+                 hide_index=True, width="stretch")
+
+# ------------------------------------------------------------------ charts
+st.subheader("Charts", divider="gray")
+ranking = [m for m in reading.RANKING_METRICS if (table["metric"] == m).any()]
+rating = [m for m in reading.RATING_METRICS if (table["metric"] == m).any()]
+beyond = [m for m in reading.BEYOND_ACCURACY if (table["metric"] == m).any()]
+options = ranking + rating + beyond
+metric = st.selectbox("Metric", options, index=0, format_func=lambda m: reading.METRICS[m].label,
+                      key="compare_metric", persist_state="session",
+                      help="The metric the bar, K and user-group charts show.") if options else None
+
+if metric:
+    metric_k = None if metric in reading.RATING_METRICS else k
+    left, right = st.columns(2)
+    left.plotly_chart(charts.metric_bars(table, metric, metric_k, models), key="chart-bars")
+    if current.n_folds <= 1:
+        left.caption("One fold, so no error bars: choose k-fold on the Train page to see the spread.")
+    if metric in reading.RANKING_METRICS and len(ks) > 1:
+        right.plotly_chart(charts.metric_vs_k(table, metric, models), key="chart-vs-k")
+    elif metric in reading.RANKING_METRICS:
+        right.info("Train with more than one K to see how the metric changes with the list length.",
+                   icon=":material/info:")
+    elif len(ks) > 1 and "ndcg" in ranking:
+        # Rating metrics have no K: show how the ranking quality grows with K instead.
+        right.plotly_chart(charts.metric_vs_k(table, "ndcg", models), key="chart-vs-k")
+    bucket_labels = [b for b in buckets if b != "all"]
+    if bucket_labels and metric in reading.RANKING_METRICS + ("rmse", "mae"):
+        left, right = st.columns(2)
+        left.plotly_chart(charts.bucket_bars(table, metric, metric_k, models, bucket_labels), key="chart-buckets")
+        counts = ui.last_split(current).train.user_counts
+        right.markdown("**Light, medium and heavy users.** Users with few ratings are the hard case for "
+                       "collaborative filtering: little to learn their taste from. The reference (grey) shows how "
+                       "far 'most popular' gets without knowing anyone.")
+        light, medium, heavy = int((counts <= 5).sum()), int(((counts > 5) & (counts <= 20)).sum()), int((counts > 20).sum())
+        right.caption(f"Users by training ratings: {light:,} with ≤5, {medium:,} with 6–20, {heavy:,} with more than 20.")
+
+if k is not None and (table["metric"] == "median_popularity").any():
+    left, right = st.columns(2)
+    catalogue_median = float(pd.Series(data.item_counts).median())
+    left.plotly_chart(charts.popularity_bars(table, k, models, catalogue_median), key="chart-popularity")
+    right.plotly_chart(charts.time_bars(table, models), key="chart-time")
+else:
+    st.plotly_chart(charts.time_bars(table, models), key="chart-time")
+
+ui.page_link("explore", "See the actual lists for one user on the Explore page", ":material/travel_explore:")

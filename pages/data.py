@@ -1,0 +1,246 @@
+"""Data: the bundled sample or your own files, their column mapping, and what the data looks like."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from recsys_core import data as loader
+from recsys_core.errors import DataValidationError
+from recsys_ui import charts, ui
+
+st.title("Data")
+st.caption("Start with the bundled sample, or upload ratings exported from your own system. "
+           "Everything else in the dashboard works on the data set loaded here.")
+
+flash = st.session_state.pop("data_flash", None)
+if flash:
+    st.success(flash, icon=":material/check_circle:")
+
+summary_tab, upload_tab, format_tab = st.tabs(
+    [":material/bar_chart: Summary", ":material/upload_file: Upload your files", ":material/description: File format"]
+)
+
+# ------------------------------------------------------------------ upload
+ROLE_LABELS = {"user": "User id", "item": "Item id", "rating": "Rating", "timestamp": "Timestamp",
+               "title": "Title", "genres": "Genres"}
+NONE = "(none)"
+
+
+def detected(upload, kind: str):
+    """FileFormat of an uploaded file, detected once per upload; None (error shown) when unreadable."""
+    store = st.session_state.setdefault("formats", {})
+    key = (upload.file_id, kind)
+    if key not in store:
+        try:
+            store[key] = loader.detect_format(upload, kind=kind)
+        except DataValidationError as error:
+            store[key] = str(error)
+    found = store[key]
+    if isinstance(found, str):
+        st.error(ui.md(found), icon=":material/error:")
+        return None
+    return found
+
+
+def mapping_editor(upload, fmt, kind: str, required: tuple[str, ...], optional: tuple[str, ...]) -> dict:
+    """Selectboxes role -> column, pre-filled from the detected format, and a preview of the first rows."""
+    header = "with a header line" if fmt.has_header else "no header line (columns named by position)"
+    sep = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe", "::": "'::'"}.get(fmt.separator, fmt.separator)
+    st.caption(f"Detected: {ui.md(fmt.description or kind)} · {sep}-separated · {header} · {ui.md(fmt.encoding)}")
+    for note in fmt.notes:
+        st.caption(f":material/info: {ui.md(note)}")
+    mapping = {}
+    columns = list(fmt.columns)
+    cells = st.columns(len(required) + len(optional))
+    for cell, role in zip(cells, required + optional):
+        options = columns if role in required else [NONE] + columns
+        suggested = fmt.mapping.get(role)
+        index = options.index(suggested) if suggested in options else 0
+        chosen = cell.selectbox(ROLE_LABELS.get(role, role) + ("" if role in required else " (optional)"), options,
+                                index=index, key=f"map:{kind}:{upload.file_id}:{role}",
+                                help=f"Which column of {upload.name} holds the {ROLE_LABELS.get(role, role).lower()}.")
+        mapping[role] = None if chosen == NONE else chosen
+    if len(fmt.preview):
+        st.dataframe(fmt.preview.head(5), hide_index=True, width="stretch", key=f"preview:{kind}:{upload.file_id}")
+        st.caption("The first rows as read from the file.")
+    return mapping
+
+
+with upload_tab:
+    st.markdown("Upload a **ratings** file (required) and, if you have them, **items** and **users** files. "
+                "The columns are detected; check the mapping and the preview, then load.")
+    left, middle, right = st.columns(3)
+    ratings_file = left.file_uploader("Ratings (required)", key="upload_ratings",
+                                      help="One rating per line: user id, item id, rating, optional timestamp.")
+    items_file = middle.file_uploader("Items (optional)", key="upload_items",
+                                      help="One row per item: item id, title, genres, any description text.")
+    users_file = right.file_uploader("Users (optional)", key="upload_users",
+                                     help="One row per user: user id, age, gender, occupation…")
+    with st.expander("Tags (optional)"):
+        st.caption("MovieLens tags.csv (userId, movieId, tag, timestamp), or Goodbooks book_tags.csv with its tags.csv. "
+                   "Tags are added to the item text the content models read (needs an items file).")
+        tag_left, tag_right = st.columns(2)
+        tags_file = tag_left.file_uploader("Tags", key="upload_tags")
+        tag_names_file = tag_right.file_uploader("Tag names (Goodbooks tags.csv only)", key="upload_tag_names")
+
+    mappings: dict[str, dict] = {}
+    ready = ratings_file is not None
+    if ratings_file is not None:
+        st.markdown(f"##### Ratings · {ui.md(ratings_file.name)}")
+        fmt = detected(ratings_file, "ratings")
+        if fmt is None:
+            ready = False
+        else:
+            mappings["ratings"] = mapping_editor(ratings_file, fmt, "ratings", ("user", "item"), ("rating", "timestamp"))
+            if mappings["ratings"]["rating"] is None:
+                st.caption(":material/info: Without a rating column every row counts as one interaction "
+                           "(implicit feedback): RMSE is then meaningless and only ranking metrics count.")
+    if items_file is not None:
+        st.markdown(f"##### Items · {ui.md(items_file.name)}")
+        fmt = detected(items_file, "items")
+        if fmt is None:
+            ready = False
+        else:
+            mappings["items"] = mapping_editor(items_file, fmt, "items", ("item",), ("title", "genres"))
+    if users_file is not None:
+        st.markdown(f"##### Users · {ui.md(users_file.name)}")
+        fmt = detected(users_file, "users")
+        if fmt is None:
+            ready = False
+        else:
+            mappings["users"] = mapping_editor(users_file, fmt, "users", ("user",), ())
+
+    if ratings_file is None:
+        st.info("Choose a ratings file to start. Not sure about the format? See the **File format** tab, "
+                "or download the sample files there as a template.", icon=":material/info:")
+    default_name = Path(ratings_file.name).stem if ratings_file is not None else ""
+    if ratings_file is not None and default_name.lower() in ("ratings", "u", "data") and items_file is not None:
+        default_name = Path(items_file.name).stem + " ratings"
+    name = st.text_input("Name of this data set", value=default_name or "my data", key=f"dataset_name:{default_name}",
+                         max_chars=60, disabled=ratings_file is None)
+    if st.button("Load these files", type="primary", icon=":material/upload:", disabled=not ready):
+        previous = ui.dataset()
+        try:
+            with st.spinner("Reading and checking the files…"):
+                loaded = loader.load_dataset(
+                    ratings_file, items_file, users_file,
+                    tags=tags_file, tag_names=tag_names_file,
+                    mapping=mappings.get("ratings"), item_mapping=mappings.get("items"),
+                    user_mapping=mappings.get("users"), name=name or None,
+                )
+        except DataValidationError as error:
+            st.error(ui.md(str(error)), icon=":material/error:")
+            if previous is not None:
+                st.info(f"Nothing changed: still using **{ui.md(previous.name)}** ({ui.md(ui.dataset_source())}).",
+                        icon=":material/info:")
+        else:
+            files = ", ".join(f.name for f in (ratings_file, items_file, users_file, tags_file, tag_names_file) if f)
+            ui.set_dataset(loaded, f"uploaded: {files}")
+            st.session_state["data_flash"] = (
+                f"Loaded **{ui.md(loaded.name)}**: {loaded.n_users:,} users, {loaded.n_items:,} items, "
+                f"{loaded.n_ratings:,} ratings. The Summary tab shows what it looks like; train models next."
+            )
+            st.rerun()
+    if ui.dataset() is not None and ui.dataset_source() != "the bundled sample":
+        if st.button("Go back to the bundled sample", icon=":material/restart_alt:"):
+            if ui.load_sample_into_session():
+                st.session_state["data_flash"] = "Back to the bundled sample."
+                st.rerun()
+
+# ------------------------------------------------------------------ format
+with format_tab:
+    st.markdown(
+        """
+**Ratings** (required): one rating per line with a user id, an item id, a rating and optionally a
+timestamp (unix seconds or a date). Columns may be separated by a comma, tab, semicolon, pipe or `::`,
+with or without a header line. Names such as `userId`, `movieId`, `rating`, `timestamp` are recognised;
+otherwise choose the columns in the mapping. Without a rating column each line counts as one interaction.
+
+**Items** (optional): one row per item with the item id, a `title`, `genres` separated by `|`
+(e.g. `Action|Comedy`) and any text such as a description. The content models read this text, and the
+pages show titles instead of ids.
+
+**Users** (optional): one row per user with the user id and attributes such as `age`, `gender`,
+`occupation`. The cold-start page uses them to recommend to a new user known only by these.
+
+Recognised as they are distributed: MovieLens 100k (`u.data`, `u.item`, `u.user`), MovieLens 1M
+(`ratings.dat`, `movies.dat`, `users.dat`), MovieLens latest (`ratings.csv`, `movies.csv`, `tags.csv`)
+and Goodbooks-10k (`ratings.csv`, `books.csv`, `book_tags.csv`, `tags.csv`).
+
+Duplicate ratings keep the latest; metadata rows nobody rated are left out. Every clean-up step is listed
+under the summary.
+"""
+    )
+    st.markdown("**The bundled sample**, to use as a template:")
+    cells = st.columns(3)
+    for cell, (file_name, what) in zip(cells, (("ratings.csv", "user, item, rating, timestamp"),
+                                               ("items.csv", "item, title, genres, description…"),
+                                               ("users.csv", "user, age, gender, occupation, segment"))):
+        path = loader.SAMPLE_DIR / file_name
+        if path.exists():
+            # A callable: the file is read only when someone clicks (the ratings are about 1 MB).
+            cell.download_button(f"Download {file_name}", path.read_bytes, file_name=file_name, mime="text/csv",
+                                 icon=":material/download:", key=f"download:{file_name}", on_click="ignore")
+            cell.caption(what)
+        else:
+            cell.caption(f"{file_name} is missing from this installation.")
+
+# ------------------------------------------------------------------ summary
+with summary_tab:
+    data = ui.dataset()
+    if data is None:
+        st.info("No data set is loaded.", icon=":material/info:")
+        if not st.session_state.get("sample_failed") and st.button("Use the bundled sample", type="primary"):
+            if ui.load_sample_into_session():
+                st.rerun()
+        st.caption("Or upload your own files in the **Upload your files** tab.")
+    else:
+        summary = data.summary()
+        st.markdown(ui.dataset_caption(data))
+        cells = st.columns(6)
+        cells[0].metric("Users", ui.number(summary["users"]))
+        cells[1].metric("Items", ui.number(summary["items"]))
+        cells[2].metric("Ratings", ui.number(summary["ratings"]))
+        cells[3].metric("Density", ui.percent(summary["density"]),
+                        help="Share of all user × item pairs that have a rating. Recommender data is sparse: "
+                             "a few percent or (much) less.")
+        if data.implicit:
+            cells[4].metric("Feedback", "implicit", help="No rating column: every row is one interaction.")
+        else:
+            cells[4].metric("Rating scale", f"{summary['rating_min']:g} – {summary['rating_max']:g}")
+            cells[5].metric("Mean rating", f"{data.global_mean:.2f}", help="Mean of all ratings, in rating points.")
+        if data.report:
+            with st.expander(f"What was read and cleaned up ({len(data.report)} notes)"):
+                for line in data.report:
+                    st.markdown(f"- {ui.md(line)}")
+
+        left, right = st.columns(2)
+        if not data.implicit:
+            left.plotly_chart(charts.rating_histogram(data), key="chart-ratings")
+        else:
+            left.info("Implicit feedback: there are no rating values to plot.", icon=":material/info:")
+        right.plotly_chart(charts.long_tail(data), key="chart-long-tail")
+        left, right = st.columns(2)
+        left.plotly_chart(charts.user_activity(data), key="chart-activity")
+        genre_figure = charts.genre_counts(data)
+        if genre_figure is not None:
+            right.plotly_chart(genre_figure, key="chart-genres")
+        else:
+            right.info("No genres: load an items file with a genres column to see them here "
+                       "(and to measure the genre diversity of recommendations).", icon=":material/info:")
+
+        with st.expander("Browse the ratings"):
+            frame = data.interactions
+            shown = pd.DataFrame({
+                "user": frame["user"],
+                "item": frame["item"],
+                "title": data.titles(frame["item_idx"].to_numpy()),
+                "rating": frame["rating"],
+            })
+            if data.has_timestamps:
+                shown["time"] = pd.to_datetime(frame["timestamp"], unit="s")
+            st.dataframe(shown.head(1000), hide_index=True, width="stretch")
+            st.caption(f"First {min(1000, len(shown)):,} of {len(shown):,} ratings, in file order.")
+        ui.page_link("train", "Next: train models on this data", ":material/model_training:")

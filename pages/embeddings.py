@@ -1,0 +1,153 @@
+"""Embeddings: a 2-D map of a model's item or user vectors, and any point's nearest neighbours."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from recsys_core import projection
+from recsys_ui import charts, ui
+
+st.title("Embeddings")
+current = ui.require_results()
+data = ui.dataset()
+st.caption("Models that learn a vector per item (or user) place similar ones close together. "
+           "Here those vectors are squeezed into two dimensions so you can look at them.")
+
+controls = st.columns([1.2, 2, 2, 2])
+kind = controls[0].segmented_control("Show", ["items", "users"], default="items", required=True, key="emb_kind",
+                                     format_func=str.capitalize, persist_state="session")
+test = (lambda m: m.item_embeddings() is not None) if kind == "items" else (lambda m: m.user_embeddings() is not None)
+with st.spinner("Looking for models with vectors…"):
+    candidates = ui.models_with(current, test)
+if not candidates:
+    without = ", ".join(current.labels)
+    ui.empty_state(
+        f"None of the trained models ({without}) learns {kind[:-1]} vectors. Train svd"
+        + (" or a content model" if kind == "items" else " or a content model (users = mean of the items they liked)")
+        + " to see a map.", "train", "Go to Train", ":material/model_training:")
+
+label = controls[1].selectbox("Model", list(candidates), key="emb_model", persist_state="session",
+                              help="Only models that learn vectors are listed.")
+method = controls[2].segmented_control(
+    "Projection", list(projection.METHODS), default="pca", required=True, key="emb_method",
+    format_func=projection.METHOD_LABELS.get, persist_state="session",
+    help="PCA: linear and fast. t-SNE and UMAP keep neighbourhoods and show clusters better, "
+         "but distances between clusters mean little. They take a few seconds (UMAP's first run ~10 s more).",
+)
+model = candidates[label]
+run = next(r for r in current.runs if r.label == label)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def project(_model, _data, key: tuple, kind: str, method: str) -> pd.DataFrame:
+    """Projection frame; ``key`` (run key + fingerprint) stands for the unhashable model and data set."""
+    if kind == "items":
+        return projection.item_projection(_model, _data, method, seed=0)
+    return projection.user_projection(_model, _data, method, seed=0)
+
+
+n_points = data.n_items if kind == "items" else data.n_users
+expected = {
+    "pca": "",
+    # Measured on a 2-core laptop CPU: t-SNE grows with the number of points, UMAP compiles once per server.
+    "tsne": f" This takes up to {max(5, round(n_points / 25, -1)):.0f} s the first time; switching back later is instant.",
+    "umap": " The first UMAP map of the session compiles code (up to 30 s); later ones take a few seconds.",
+}[method]
+frame = None
+with ui.guard("Drawing the map"):
+    with st.spinner(f"Projecting up to {n_points:,} {kind} with {projection.METHOD_LABELS[method]}…{expected}"):
+        frame = project(model, data, (run.key, data.fingerprint), kind, method)
+if frame is None:
+    st.stop()
+if frame.empty:
+    st.info(f"{label} has no usable {kind[:-1]} vectors (every vector is zero).", icon=":material/info:")
+    st.stop()
+
+colour_options = {
+    "items": ["genre", "genre_truth", "popularity_bucket", "cluster"],
+    "users": ["segment", "cluster", "activity_bucket", "gender", "occupation", "age"],
+}[kind]
+colour_options = [c for c in colour_options if c in frame.columns and frame[c].notna().any()]
+colour_help = {
+    "genre": "The item's first listed genre.",
+    "genre_truth": "The planted primary genre of the bundled sample (ground truth).",
+    "popularity_bucket": "head = the 20% most rated items, tail = the least rated half.",
+    "cluster": "k-means clusters of the original vectors (not of the 2-D map).",
+    "segment": "The planted taste segment of the bundled sample (ground truth).",
+    "activity_bucket": "heavy = the 20% most active users, light = the least active half.",
+}
+colour = controls[3].selectbox("Colour by", colour_options, key=f"emb_colour_{kind}", persist_state="session",
+                               format_func=lambda c: c.replace("_", " "),
+                               help=" ".join(f"{c.replace('_', ' ')}: {colour_help[c]}" for c in colour_options
+                                             if c in colour_help))
+
+# ------------------------------------------------------------------ focus
+id_column = "item_idx" if kind == "items" else "user_idx"
+chart_key = f"emb_chart:{label}:{kind}:{method}"
+focus_key = f"emb_focus:{kind}"
+# A click on the map (read before the widgets are drawn) becomes the focus.
+selection = st.session_state.get(chart_key)
+points = (selection or {}).get("selection", {}).get("points", []) if selection else []
+if points:
+    picked = points[0].get("customdata")
+    picked = picked[0] if isinstance(picked, (list, tuple)) else picked
+    signature = (chart_key, picked)
+    if picked is not None and st.session_state.get("emb_last_pick") != signature:
+        st.session_state["emb_last_pick"] = signature
+        st.session_state[focus_key] = int(picked)
+
+if kind == "items":
+    order = frame.sort_values("popularity", ascending=False)
+    names = dict(zip(order[id_column], order["title"].astype(str) + "  ·  " + order["popularity"].map("{:,}".format)
+                     + " ratings"))
+else:
+    order = frame.sort_values("n_ratings", ascending=False)
+    names = dict(zip(order[id_column], "user " + order["user"].astype(str) + "  ·  "
+                     + order["n_ratings"].map("{:,}".format) + " ratings"))
+if st.session_state.get(focus_key) not in names:
+    st.session_state.pop(focus_key, None)
+left, right = st.columns([3, 1])
+focus = left.selectbox(f"Find {'a title' if kind == 'items' else 'a user'} (or click a point on the map)",
+                       list(names), index=None, format_func=names.get, key=focus_key,
+                       placeholder="Type to search…")
+n_neighbours = right.slider("Neighbours", 3, 30, 10, key="emb_n", persist_state="session")
+
+neighbours: list[int] = []
+similarities = np.array([])
+if focus is not None:
+    vectors = model.item_embeddings() if kind == "items" else model.user_embeddings()
+    neighbour_idx, similarities = projection.nearest_neighbours(vectors, int(focus), n_neighbours)
+    neighbours = [int(i) for i in neighbour_idx]
+
+figure = charts.embedding_scatter(frame, colour, kind, focus=focus, neighbours=neighbours)
+st.plotly_chart(figure, key=chart_key, on_select="rerun", selection_mode="points",
+                config={"scrollZoom": True, "displaylogo": False})
+st.caption(f"{len(frame):,} {kind} · {label} vectors projected with {projection.METHOD_LABELS[method]}. "
+           "Scroll to zoom, drag to pan, click a point to see its neighbours. "
+           + ("Points marked as placed by neighbours were not part of the fit (large data sets). "
+              if frame["interpolated"].any() else ""))
+
+if focus is not None:
+    st.subheader(f"Nearest neighbours of {ui.md(names[focus].split('  ·  ')[0])}", divider="gray")
+    st.caption(f"By cosine similarity in {label}'s original space, not on the 2-D map: "
+               "the map distorts distances, so a neighbour may sit far away on it.")
+    if kind == "items":
+        items = data.items
+        table = pd.DataFrame({
+            "title": items["title"].to_numpy()[neighbours],
+            "genres": items["genres"].fillna("").to_numpy()[neighbours] if "genres" in items else "",
+            "ratings": data.item_counts[neighbours],
+            "similarity": similarities,
+        })
+    else:
+        users = data.users
+        table = pd.DataFrame({"user": data.user_ids[neighbours].astype(str), "ratings": data.user_counts[neighbours],
+                              "similarity": similarities})
+        for column in ("segment", "age", "gender", "occupation"):
+            if column in users.columns:
+                table[column] = users[column].to_numpy()[neighbours]
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"similarity": st.column_config.ProgressColumn("similarity", min_value=0.0,
+                                                                             max_value=1.0, format="%.3f"),
+                                "ratings": st.column_config.NumberColumn("ratings", help="Number of ratings")})

@@ -1,0 +1,125 @@
+"""Train: choose models and their hyper-parameters, the train/test split and K; fit and measure."""
+from __future__ import annotations
+
+import streamlit as st
+
+from recsys_core.models import REGISTRY
+from recsys_ui import ui
+
+st.title("Train")
+data = ui.require_dataset()
+st.caption(f"Fit models on {ui.dataset_caption(data)}, and measure them on ratings they did not see.")
+
+# ------------------------------------------------------------------ models
+st.subheader("1 · Models", divider="gray")
+names = list(REGISTRY)
+chosen_names = st.multiselect(
+    "Models to train", names, default=[n for n in ui.DEFAULT_MODELS if n in names], format_func=ui.model_title,
+    key="train_models", persist_state="session",
+    help="'popular' is the reference: a personalised model should beat it. content-sbert is opt-in: "
+         "it loads a small language model (about a minute the first time).",
+)
+if "popular" not in chosen_names and chosen_names:
+    st.caption(":material/info: **popular** will be trained too: it is the reference every comparison is read against.")
+    chosen_names = ["popular"] + chosen_names
+if data.implicit:
+    st.caption(":material/info: Implicit feedback: rating-prediction models still rank items, but their RMSE is "
+               "meaningless (every rating is 1).")
+
+chosen: dict[str, dict] = {}
+if chosen_names:
+    tabs = st.tabs([name for name in chosen_names])
+    for tab, name in zip(tabs, chosen_names):
+        with tab:
+            cls = REGISTRY[name]
+            st.markdown(f"**{name}** · {cls.family}")
+            left, right = st.columns([1, 1], gap="large")
+            with left.expander("Parameters", expanded=True, icon=":material/tune:"):
+                chosen[name] = ui.param_widgets(name)
+            with right.expander("How it works", expanded=True, icon=":material/functions:"):
+                ui.how_it_works(name)
+            if name == "content-sbert":
+                st.caption(":material/hourglass_top: Encodes every item's text with all-MiniLM-L6-v2 on the CPU: "
+                           "about a minute the first time for 1,500 items, then reused from the disk cache.")
+            if cls.family == "Content-based" and "genres" not in data.items.columns and "description" not in data.items.columns:
+                st.warning("This data set has no item text (titles, genres, descriptions): a content model has "
+                           "nothing to read. Upload an items file on the Data page.", icon=":material/warning:")
+else:
+    st.info("Choose at least one model.", icon=":material/info:")
+
+# ------------------------------------------------------------------ split
+st.subheader("2 · How to test", divider="gray")
+left, right = st.columns([1, 1], gap="large")
+with left:
+    method = st.radio("Split", list(ui.SPLIT_LABELS), format_func=ui.SPLIT_LABELS.get, key="train_split",
+                      persist_state="session",
+                      help="Which ratings are hidden from the models and used to test them.")
+    split_ok = True
+    if method == "random":
+        test_size = st.slider("Test share", 0.05, 0.5, 0.2, 0.05, key="train_test_size", format="%.2f",
+                              persist_state="session", help="Share of all ratings held out for testing.")
+        seed = st.number_input("Seed", 0, 10_000, 0, key="train_seed", persist_state="session",
+                               help="Same seed, same split: results are reproducible.")
+        split_params = {"test_size": float(test_size), "seed": int(seed)}
+        st.caption("One fold: fastest. Use k-fold to see how much the numbers vary.")
+    elif method == "kfold":
+        n_folds = st.slider("Folds", 2, 10, 3, key="train_folds", persist_state="session",
+                            help="Each rating is tested once; every model is fitted once per fold.")
+        seed = st.number_input("Seed", 0, 10_000, 0, key="train_seed_kfold", persist_state="session")
+        split_params = {"n_folds": int(n_folds), "seed": int(seed)}
+        st.caption(f"Takes about {n_folds}× as long as a hold-out; the charts then show the spread across folds.")
+    elif method == "temporal":
+        test_fraction = st.slider("Latest share of each user's ratings", 0.05, 0.5, 0.2, 0.05, format="%.2f",
+                                  key="train_test_fraction", persist_state="session")
+        split_params = {"test_fraction": float(test_fraction)}
+        if not data.has_timestamps:
+            split_ok = False
+            st.warning("This data set has no timestamps, so it cannot be split by time. Choose another split, "
+                       "or load a ratings file with a timestamp column.", icon=":material/warning:")
+        else:
+            st.caption("Tests on the future: closest to how a deployed recommender is used.")
+    else:
+        n_last = st.number_input("Ratings held out per user", 1, 20, 1, key="train_last_n", persist_state="session")
+        split_params = {"n": int(n_last)}
+        st.caption("By timestamp when the data has one, else by file order. Users with too few ratings stay in training.")
+with right:
+    ks = st.multiselect("List lengths K", [1, 3, 5, 10, 20, 50], default=[5, 10, 20], key="train_ks",
+                        persist_state="session",
+                        help="Ranking metrics (precision@K, NDCG@K, …) are measured on each user's top-K list.")
+    if not ks:
+        st.warning("Choose at least one K.", icon=":material/warning:")
+    st.caption("A test rating counts as relevant (a 'hit') when it is at least 75% up the rating scale "
+               "(4 or more on 1–5). Each user's training items are never recommended back.")
+
+# ------------------------------------------------------------------ train
+st.subheader("3 · Train", divider="gray")
+can_train = bool(chosen) and bool(ks) and split_ok
+if st.button("Train and evaluate", type="primary", icon=":material/play_arrow:", disabled=not can_train):
+    with ui.guard("Training"):
+        if ui.train(data, chosen, method, split_params, tuple(ks)) is not None:
+            st.rerun()  # so the sidebar and the other pages' links show the new results
+
+current = ui.latest()
+if current is not None:
+    if current.log:
+        with st.expander(current.headline or "Training log", icon=":material/receipt_long:"):
+            for line in current.log:
+                st.markdown(line)
+    for label, message in current.errors.items():
+        st.error(f"**{ui.md(label)}** failed: {ui.md(message)}. The other models keep their results.",
+                 icon=":material/error:")
+    if current.labels:
+        reused = f" ({len(current.reused)} reused unchanged)" if current.reused else ""
+        st.success(f"Results ready for {', '.join(ui.md(label) for label in current.labels)}{reused}: "
+                   f"{current.split_description()}.", icon=":material/check_circle:")
+        cells = st.columns(4)
+        with cells[0]:
+            ui.page_link("compare", "Compare the models", ":material/leaderboard:")
+        with cells[1]:
+            ui.page_link("embeddings", "See their embeddings", ":material/scatter_plot:")
+        with cells[2]:
+            ui.page_link("cold_start", "Try a new user", ":material/person_add:")
+        with cells[3]:
+            ui.page_link("explore", "Explore users and items", ":material/travel_explore:")
+else:
+    st.caption("Nothing trained on this data set yet. Changing one model's parameters later refits only that model.")

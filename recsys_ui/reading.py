@@ -1,0 +1,195 @@
+"""Names, units and a plain-language reading of the tidy results table.
+
+Pure functions of the table that :func:`recsys_core.evaluation.runner.evaluate`
+returns (``model, fold, metric, k, bucket, value``): no streamlit here, so the
+sentences a class reads can be unit-tested.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from recsys_core.evaluation.runner import HIGHER_IS_BETTER
+
+#: The model every comparison is read against.
+REFERENCE = "popular"
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    label: str
+    help: str
+    unit: str = ""
+    fmt: str = "{:.3f}"
+
+
+METRICS: dict[str, MetricInfo] = {
+    "rmse": MetricInfo("RMSE", "Root mean squared error of the predicted ratings, in rating points (stars). Lower is better."),
+    "mae": MetricInfo("MAE", "Mean absolute error of the predicted ratings, in rating points. Lower is better."),
+    "fallback_rate": MetricInfo(
+        "Fallback rate", "Share of test ratings the model could not predict; the global mean stood in. Lower is better.",
+        fmt="{:.1%}"),
+    "precision": MetricInfo("Precision", "Share of the top-K items the user rated highly in the test set (0–1)."),
+    "recall": MetricInfo("Recall", "Share of the user's highly rated test items that made it into the top K (0–1)."),
+    "ndcg": MetricInfo("NDCG", "Ranking quality: relevant items count more the nearer they are to the top (0–1)."),
+    "map": MetricInfo("MAP", "Mean average precision over the top K (0–1)."),
+    "hit_rate": MetricInfo("Hit rate", "Share of users with at least one relevant item in their top K (0–1)."),
+    "mrr": MetricInfo("MRR", "Mean of 1 / rank of the first relevant item (0–1)."),
+    "coverage": MetricInfo("Coverage", "Share of the catalogue that appears in at least one user's top K.", fmt="{:.1%}"),
+    "novelty": MetricInfo("Novelty", "Mean self-information −log₂(share of users who rated the item) of the recommended "
+                          "items, in bits. Higher: less popular items.", unit="bits", fmt="{:.2f}"),
+    "diversity": MetricInfo("Diversity", "How different the genres within one list are: 1 − mean genre similarity "
+                            "of the pairs in a list (0–1)."),
+    "personalization": MetricInfo("Personalization", "How different users' lists are: 1 − mean overlap between "
+                                  "two users' lists (0–1)."),
+    "median_popularity": MetricInfo("Median popularity", "Median number of training ratings of the recommended "
+                                    "items. Low: the lists are full of obscure items.", unit="ratings", fmt="{:,.0f}"),
+    "fit_seconds": MetricInfo("Fit time", "Seconds to fit the model on the training part.", unit="s", fmt="{:.2f}"),
+    "score_seconds": MetricInfo("Score time", "Seconds to predict the test ratings and rank the whole catalogue "
+                                "for every test user.", unit="s", fmt="{:.2f}"),
+}
+
+RANKING_METRICS = ("ndcg", "precision", "recall", "map", "hit_rate", "mrr")
+BEYOND_ACCURACY = ("coverage", "novelty", "diversity", "personalization", "median_popularity")
+RATING_METRICS = ("rmse", "mae", "fallback_rate")
+
+
+def metric_label(column: str) -> str:
+    """``ndcg@10`` -> ``NDCG@10``; ``rmse`` -> ``RMSE``."""
+    base, _, k = column.partition("@")
+    info = METRICS.get(base)
+    label = info.label if info else base
+    return f"{label}@{k}" if k else label
+
+
+def metric_help(column: str) -> str:
+    base = column.partition("@")[0]
+    info = METRICS.get(base)
+    return info.help if info else ""
+
+
+def format_value(metric: str, value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    info = METRICS.get(metric.partition("@")[0])
+    return (info.fmt if info else "{:.3f}").format(value)
+
+
+def higher_is_better(column: str) -> bool | None:
+    """True / False for metrics with a direction, None for descriptive ones (median popularity)."""
+    return HIGHER_IS_BETTER.get(column.partition("@")[0])
+
+
+def best_per_column(wide: pd.DataFrame) -> dict[str, list[str]]:
+    """Column -> the model(s) with the best value (ties share it); descriptive columns are left out."""
+    best: dict[str, list[str]] = {}
+    for column in wide.columns:
+        direction = higher_is_better(column)
+        values = pd.to_numeric(wide[column], errors="coerce")
+        if direction is None or values.notna().sum() < 1:
+            continue
+        target = values.max() if direction else values.min()
+        best[column] = [str(m) for m in values.index[np.isclose(values, target, rtol=0, atol=1e-12)]]
+    return best
+
+
+# ------------------------------------------------------------------ reading
+def _mean(table: pd.DataFrame, metric: str, k: int | None, bucket: str = "all") -> pd.Series:
+    part = table[(table["metric"] == metric) & (table["bucket"] == bucket)]
+    part = part[part["k"].isna()] if k is None else part[part["k"] == k]
+    return part.groupby("model", sort=False)["value"].mean().dropna()
+
+
+def _name(model: str) -> str:
+    return f"**{model}**"
+
+
+def reading(table: pd.DataFrame, k: int, n_folds: int = 1) -> list[str]:
+    """Short sentences a class can read aloud: who wins what, and what that means.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Tidy results (``model, fold, metric, k, bucket, value``).
+    k : int
+        The cut-off the ranking sentences talk about.
+    n_folds : int
+        Folds behind the numbers (a single hold-out gets a caution).
+    """
+    sentences: list[str] = []
+    if table.empty:
+        return sentences
+    ndcg = _mean(table, "ndcg", k)
+    rmse = _mean(table, "rmse", None)
+    popularity = _mean(table, "median_popularity", k)
+    coverage = _mean(table, "coverage", k)
+
+    if len(ndcg):
+        best = ndcg.idxmax()
+        ordered = ndcg.sort_values(ascending=False)
+        runner_up = f", ahead of {_name(ordered.index[1])} ({ordered.iloc[1]:.3f})" if len(ordered) > 1 else ""
+        sentences.append(f"Best top-{k} lists (NDCG@{k}): {_name(best)} with {ndcg[best]:.3f}{runner_up}.")
+    if len(rmse):
+        best_rmse = rmse.idxmin()
+        sentence = f"Most accurate rating predictions (lowest RMSE): {_name(best_rmse)} with {rmse[best_rmse]:.3f} stars."
+        if len(ndcg) and best_rmse != ndcg.idxmax():
+            sentence += (
+                f" It is not the model with the best top-{k} lists: predicting ratings well and ranking well are "
+                "different tasks (most ratings in the test set are of items the user chose to watch, so RMSE never "
+                "looks at the thousands of items nobody rated)."
+            )
+        sentences.append(sentence)
+    if REFERENCE in ndcg.index:
+        reference = ndcg[REFERENCE]
+        others = ndcg.drop(REFERENCE)
+        beaten = others[others > reference]
+        if len(others):
+            if len(beaten) == len(others):
+                verdict = "every other model beats it"
+            elif len(beaten) == 0:
+                verdict = "no model beats it: the personalised models have not learnt more than 'what everybody watches'"
+            else:
+                losers = [_name(m) for m in others.index if m not in beaten.index]
+                verb = "does not" if len(losers) == 1 else "do not"
+                verdict = f"{len(beaten)} of {len(others)} models beat it; {', '.join(losers)} {verb}"
+            sentences.append(
+                f"Reference: **{REFERENCE}** recommends the same most-rated items to everyone and reaches "
+                f"NDCG@{k} = {reference:.3f}; {verdict}."
+            )
+    elif len(ndcg):
+        sentences.append(f"Train **{REFERENCE}** too: it is the reference every personalised model should beat.")
+    if len(popularity):
+        ranked = popularity.sort_values()
+        low, high = ranked.index[0], ranked.index[-1]
+        if ranked.iloc[-1] > 0 and ranked.iloc[0] < 0.25 * ranked.iloc[-1]:
+            sentences.append(
+                f"How popular are the recommended items? The median item in {_name(high)}'s top {k} has "
+                f"{ranked.iloc[-1]:,.0f} training ratings; in {_name(low)}'s only {ranked.iloc[0]:,.0f}. "
+                f"Low numbers mean lists full of obscure items, which can look personal but rarely hit."
+            )
+        else:
+            sentences.append(
+                f"Median popularity of the recommended items ranges from {ranked.iloc[0]:,.0f} ({_name(low)}) "
+                f"to {ranked.iloc[-1]:,.0f} training ratings ({_name(high)})."
+            )
+    if len(coverage) > 1:
+        widest = coverage.idxmax()
+        narrowest = coverage.idxmin()
+        sentences.append(
+            f"Catalogue coverage: {_name(widest)}'s lists use {coverage[widest]:.0%} of the items, "
+            f"{_name(narrowest)}'s only {coverage[narrowest]:.0%}."
+        )
+    fit = _mean(table, "fit_seconds", None)
+    if len(fit) > 1:
+        sentences.append(
+            f"Fastest to fit: {_name(fit.idxmin())} ({fit.min():.2f} s); slowest: {_name(fit.idxmax())} ({fit.max():.2f} s)."
+        )
+    if n_folds <= 1 and len(ndcg) > 1:
+        sentences.append(
+            "These numbers come from a single train/test split: small differences may be noise. "
+            "Choose k-fold cross-validation on the Train page to see the spread across folds."
+        )
+    return sentences

@@ -1,0 +1,592 @@
+"""Streamlit helpers shared by every page: state, pickers, training, empty states, formatting.
+
+Per-user state lives in ``st.session_state`` only (never in module globals),
+so two browser tabs never see each other's uploads or results:
+
+``dataset`` / ``dataset_source``
+    The active :class:`~recsys_core.dataset.Dataset` and where it came from.
+``runs``
+    Per-session cache of fitted models: run key -> :class:`Run`. The key is
+    (data set fingerprint, model name, parameters, split method, split
+    parameters); changing one model's parameter refits only that model.
+``splits``
+    Train/test splits by (fingerprint, split method, split parameters).
+``results``
+    The :class:`Results` of the latest training: which runs the Compare,
+    Embeddings, Cold start and Explore pages show.
+
+Only the bundled sample (an immutable ``Dataset``) and 2-D projections (pure
+functions of their inputs) are cached across sessions.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from recsys_core.dataset import Dataset
+from recsys_core.errors import RecsysError
+from recsys_core.evaluation.runner import ModelSpec, evaluate
+from recsys_core.evaluation.splits import Split, make_splits
+from recsys_core.models import REGISTRY, Recommender
+
+log = logging.getLogger("recsys_ui")
+
+PAGES = {
+    "data": "pages/data.py",
+    "train": "pages/train.py",
+    "compare": "pages/compare.py",
+    "embeddings": "pages/embeddings.py",
+    "cold_start": "pages/cold_start.py",
+    "explore": "pages/explore.py",
+}
+
+# ------------------------------------------------------------------ models
+#: Models ticked by default on the Train page (content-sbert is opt-in: it loads a language model).
+DEFAULT_MODELS = ("popular", "baseline", "svd", "knn-basic", "knn-means", "coclustering", "content-tfidf")
+#: Defaults that differ from the engine's, with the reason shown in the UI.
+UI_DEFAULTS: dict[str, dict[str, Any]] = {
+    # Item-based next to the user-based knn-means, so a class sees both neighbourhoods.
+    "knn-basic": {"user_based": False},
+}
+SPLIT_LABELS = {
+    "random": "Random hold-out",
+    "kfold": "K-fold cross-validation",
+    "temporal": "Temporal (each user's latest ratings are tested)",
+    "leave-last-out": "Leave last out (each user's last ratings are tested)",
+}
+
+#: How each hyper-parameter is edited: widget kind, bounds and step.
+PARAM_WIDGETS: dict[str, dict[str, Any]] = {
+    "k": dict(kind="int", min=1, max=500, step=5),
+    "min_k": dict(kind="int", min=1, max=100, step=1),
+    "similarity": dict(kind="choice", options=["msd", "cosine", "pearson", "pearson_baseline"]),
+    "user_based": dict(kind="choice", options=[True, False],
+                       labels={True: "similar users (user-based)", False: "similar items (item-based)"}),
+    "min_support": dict(kind="int", min=1, max=100, step=1),
+    "shrinkage": dict(kind="float", min=0.0, max=1000.0, step=10.0),
+    "n_factors": dict(kind="int", min=1, max=500, step=10),
+    "n_epochs": dict(kind="int", min=1, max=200, step=5),
+    "lr_all": dict(kind="float", min=0.0001, max=0.5, step=0.001, format="%.4f"),
+    "reg_all": dict(kind="float", min=0.0, max=5.0, step=0.01, format="%.3f"),
+    "biased": dict(kind="bool"),
+    "n_cltr_u": dict(kind="int", min=1, max=50, step=1),
+    "n_cltr_i": dict(kind="int", min=1, max=50, step=1),
+    "method": dict(kind="choice", options=["als", "sgd"]),
+    "reg_u": dict(kind="float", min=0.0, max=200.0, step=1.0),
+    "reg_i": dict(kind="float", min=0.0, max=200.0, step=1.0),
+}
+
+
+def model_title(name: str) -> str:
+    cls = REGISTRY[name]
+    return f"{name} · {cls.family}" if cls.family else name
+
+
+def default_params(name: str) -> dict[str, Any]:
+    """Engine defaults with the dashboard's overrides, for the parameters the UI shows."""
+    cls = REGISTRY[name]
+    defaults = {**cls().get_params(), **UI_DEFAULTS.get(name, {})}
+    return {p: defaults[p] for p in cls.parameter_help if p in defaults}
+
+
+def param_widgets(name: str, container=None) -> dict[str, Any]:
+    """One widget per main hyper-parameter of a model (help text from the model); returns the values."""
+    target = container or st
+    cls = REGISTRY[name]
+    values: dict[str, Any] = {}
+    defaults = default_params(name)
+    if not defaults:
+        target.caption("No hyper-parameters: nothing to tune.")
+        return values
+    for param, default in defaults.items():
+        spec = PARAM_WIDGETS.get(param) or _guess_widget(default)
+        key = f"param:{name}:{param}"
+        label = param
+        helptext = cls.parameter_help.get(param, "")
+        if param in UI_DEFAULTS.get(name, {}):
+            helptext += f" (The dashboard starts at {default!r} here; the engine default differs.)"
+        kind = spec["kind"]
+        if kind == "bool":
+            values[param] = target.toggle(label, value=bool(default), key=key, help=helptext, persist_state="session")
+        elif kind == "choice":
+            options = list(spec["options"])
+            if default not in options:
+                options.append(default)
+            labels = spec.get("labels", {})
+            values[param] = target.selectbox(label, options, index=options.index(default), key=key, help=helptext,
+                                             format_func=lambda v, labels=labels: labels.get(v, str(v)),
+                                             persist_state="session")
+        elif kind == "int":
+            values[param] = int(target.number_input(label, min_value=int(spec["min"]), max_value=int(spec["max"]),
+                                                    value=int(default), step=int(spec["step"]), key=key,
+                                                    help=helptext, persist_state="session"))
+        else:
+            values[param] = float(target.number_input(label, min_value=float(spec["min"]), max_value=float(spec["max"]),
+                                                      value=float(default), step=float(spec["step"]),
+                                                      format=spec.get("format", "%.2f"), key=key, help=helptext,
+                                                      persist_state="session"))
+    return values
+
+
+def _guess_widget(default: Any) -> dict[str, Any]:
+    if isinstance(default, bool):
+        return dict(kind="bool")
+    if isinstance(default, int):
+        return dict(kind="int", min=0, max=max(1000, default * 10), step=1)
+    if isinstance(default, float):
+        return dict(kind="float", min=0.0, max=max(10.0, default * 10), step=max(default / 10, 0.001), format="%.4f")
+    return dict(kind="choice", options=[default])
+
+
+def how_it_works(name: str, container=None) -> None:
+    """The model's formula (LaTeX) and its explanation in plain words."""
+    target = container or st
+    cls = REGISTRY[name]
+    if cls.formula:
+        target.latex(cls.formula)
+    if cls.explanation:
+        target.markdown(cls.explanation)
+    if not cls.predicts_ratings:
+        target.caption("Ranks items only: no RMSE/MAE for this model.")
+
+
+# ------------------------------------------------------------------ formatting
+_MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$:"
+
+
+def md(text: object) -> str:
+    """Escape text from a file (names, titles, messages) so markdown shows it literally.
+
+    Streamlit renders markdown (and ``$...$`` as LaTeX) in st.markdown,
+    st.error and friends; user data must appear exactly as written.
+    """
+    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in str(text))
+
+
+def number(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def percent(value: float) -> str:
+    if value == 0:
+        return "0%"
+    if value < 0.001:
+        return f"{value:.4%}"
+    if value < 0.01:
+        return f"{value:.3%}"
+    return f"{value:.1%}"
+
+
+def page_link(page: str, label: str, icon: str | None = None) -> None:
+    st.page_link(PAGES[page], label=label, icon=icon)
+
+
+def empty_state(message: str, page: str, label: str, icon: str = ":material/arrow_forward:") -> None:
+    """A friendly stop: what is missing and a link to where to get it."""
+    st.info(message, icon=":material/info:")
+    page_link(page, label, icon)
+    st.stop()
+
+
+@contextlib.contextmanager
+def guard(what: str) -> Iterator[None]:
+    """Show an unexpected failure as a readable error (the rest of the page keeps working).
+
+    Expected problems (bad files, models that cannot serve a query) are
+    :class:`RecsysError` and shown as they are; anything else is logged with
+    its traceback on the server and summarised in the page.
+    """
+    try:
+        yield
+    except RecsysError as error:
+        st.error(md(str(error)), icon=":material/error:")
+    except Exception as error:  # noqa: BLE001 -- shown to the person, logged with traceback
+        log.exception("%s failed", what)
+        st.error(f"{md(what)} failed: {md(type(error).__name__)}: {md(error)}. The server log has the details; "
+                 "the rest of the page still works.", icon=":material/error:")
+
+
+# ------------------------------------------------------------------ data set
+@st.cache_resource(show_spinner=False)
+def _sample() -> Dataset:
+    # Shared across sessions: a Dataset is immutable and the sample is the same for everyone.
+    from recsys_core.data import load_sample
+
+    return load_sample()
+
+
+def dataset() -> Dataset | None:
+    return st.session_state.get("dataset")
+
+
+def dataset_source() -> str:
+    return st.session_state.get("dataset_source", "")
+
+
+def set_dataset(data: Dataset, source: str) -> None:
+    st.session_state["dataset"] = data
+    st.session_state["dataset_source"] = source
+
+
+def load_sample_into_session() -> bool:
+    """Make the bundled sample the active data set; False (with an error shown) when it is missing."""
+    try:
+        with st.spinner("Loading the bundled sample…"):
+            set_dataset(_sample(), "the bundled sample")
+        return True
+    except RecsysError as error:
+        st.session_state["sample_failed"] = str(error)
+        st.error(md(str(error)), icon=":material/error:")
+        return False
+
+
+def ensure_sample_once() -> None:
+    """Load the sample on a session's first visit (never over the person's own data)."""
+    if dataset() is None and not st.session_state.get("sample_tried"):
+        st.session_state["sample_tried"] = True
+        load_sample_into_session()
+
+
+def require_dataset() -> Dataset:
+    """The active data set, or an empty state with a one-click sample and a link to the Data page."""
+    data = dataset()
+    if data is not None:
+        return data
+    st.info("No data set is loaded yet.", icon=":material/info:")
+    if st.button("Use the bundled sample", type="primary", icon=":material/dataset:"):
+        if load_sample_into_session():
+            st.rerun()
+    page_link("data", "…or upload your own files on the Data page", ":material/upload_file:")
+    st.stop()
+
+
+def dataset_caption(data: Dataset) -> str:
+    summary = data.summary()
+    return (f"**{md(data.name)}** ({md(dataset_source())}): {number(summary['users'])} users · "
+            f"{number(summary['items'])} items · {number(summary['ratings'])} ratings")
+
+
+# ------------------------------------------------------------------ training
+@dataclass
+class Run:
+    """One model evaluated on one split: its tidy rows and the model fitted on the last fold."""
+
+    key: tuple
+    label: str
+    name: str
+    params: dict[str, Any]
+    ks: tuple[int, ...]
+    table: pd.DataFrame
+    model: Recommender
+    seconds: float
+
+
+@dataclass
+class Results:
+    """What the latest Train click produced, for the pages that show results."""
+
+    fingerprint: str
+    split_method: str
+    split_params: dict[str, Any]
+    ks: tuple[int, ...]
+    keys: list[tuple] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    reused: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    log: list[str] = field(default_factory=list)
+    headline: str = ""
+
+    @property
+    def runs(self) -> list[Run]:
+        store = _runs()
+        return [store[key] for key in self.keys if key in store]
+
+    @property
+    def labels(self) -> list[str]:
+        return [run.label for run in self.runs]
+
+    @property
+    def models(self) -> dict[str, Recommender]:
+        return {run.label: run.model for run in self.runs}
+
+    @property
+    def table(self) -> pd.DataFrame:
+        frames = [run.table for run in self.runs]
+        if not frames:
+            return pd.DataFrame(columns=["model", "fold", "metric", "k", "bucket", "value"])
+        table = pd.concat(frames, ignore_index=True)
+        # A reused run may hold more cut-offs than asked for now.
+        return table[table["k"].isna() | table["k"].isin(self.ks)].reset_index(drop=True)
+
+    @property
+    def n_folds(self) -> int:
+        table = self.table
+        return int(table["fold"].nunique()) if len(table) else 0
+
+    def split_description(self) -> str:
+        p = self.split_params
+        if self.split_method == "kfold":
+            return f"{p.get('n_folds')}-fold cross-validation (seed {p.get('seed')})"
+        if self.split_method == "random":
+            return f"random hold-out of {p.get('test_size', 0.2):.0%} of the ratings (seed {p.get('seed')})"
+        if self.split_method == "temporal":
+            return f"temporal split: each user's latest {p.get('test_fraction', 0.2):.0%} of ratings tested"
+        return f"leave-last-{p.get('n', 1)}-out: each user's last {p.get('n', 1)} rating(s) tested"
+
+
+def _runs() -> dict[tuple, Run]:
+    return st.session_state.setdefault("runs", {})
+
+
+def _freeze(params: dict[str, Any]) -> tuple:
+    return tuple(sorted((k, repr(v)) for k, v in params.items()))
+
+
+def run_key(fingerprint: str, name: str, params: dict[str, Any], method: str, split_params: dict[str, Any]) -> tuple:
+    return (fingerprint, name, _freeze(params), method, _freeze(split_params))
+
+
+def splits_for(data: Dataset, method: str, split_params: dict[str, Any]) -> list[Split]:
+    """Train/test splits, made once per session for a data set and split setting."""
+    store: dict[tuple, list[Split]] = st.session_state.setdefault("splits", {})
+    key = (data.fingerprint, method, _freeze(split_params))
+    if key not in store:
+        if len(store) >= 4:  # splits hold copies of the data; keep a few settings only
+            store.pop(next(iter(store)))
+        store[key] = make_splits(data, method, **split_params)
+    return store[key]
+
+
+def latest() -> Results | None:
+    """The latest training on the active data set, even if every model failed."""
+    current: Results | None = st.session_state.get("results")
+    data = dataset()
+    if current is None or data is None or current.fingerprint != data.fingerprint:
+        return None
+    return current
+
+
+def results() -> Results | None:
+    """The latest results with at least one fitted model, if they belong to the active data set."""
+    current = latest()
+    return current if current is not None and current.runs else None
+
+
+def require_results() -> Results:
+    require_dataset()
+    current = results()
+    if current is None:
+        if latest() is not None:
+            message = "Every model failed in the last training; the Train page says why."
+        elif st.session_state.get("results") is not None:
+            message = "The models trained earlier belong to another data set. Train them on the active data set."
+        else:
+            message = "No model is trained yet."
+        empty_state(message, "train", "Go to Train", ":material/model_training:")
+    return current
+
+
+def last_split(current: Results) -> Split:
+    """The split behind the fitted models (their last fold)."""
+    data = dataset()
+    return splits_for(data, current.split_method, current.split_params)[-1]
+
+
+@dataclass(frozen=True)
+class _TextProgressSpec(ModelSpec):
+    """A ModelSpec whose model reports text-encoding progress (content-sbert's first run is slow)."""
+
+    text_progress: Callable[[int, int], None] | None = field(default=None, compare=False)
+
+    def build(self) -> Recommender:
+        model = super().build()
+        if self.text_progress is not None:
+            model.progress = self.text_progress
+        return model
+
+
+def train(data: Dataset, chosen: dict[str, dict[str, Any]], method: str, split_params: dict[str, Any],
+          ks: tuple[int, ...]) -> Results | None:
+    """Evaluate the chosen models, reusing every run whose settings did not change.
+
+    Draws an ``st.status`` with a progress bar per model and fold; a failing
+    model is reported and the others keep their results.
+    """
+    store = _runs()
+    started = time.perf_counter()
+    outcome = Results(data.fingerprint, method, dict(split_params), tuple(sorted(ks)))
+    n = len(chosen)
+
+    def say(line: str) -> None:
+        st.write(line)
+        outcome.log.append(line)
+
+    with st.status(f"Training {n} model{'s' if n != 1 else ''}…", expanded=True) as status:
+        bar = st.progress(0.0, text="Splitting the ratings into train and test…")
+        try:
+            splits = splits_for(data, method, split_params)
+        except (RecsysError, ValueError) as error:
+            status.update(label="Could not split the data", state="error", expanded=True)
+            st.error(md(str(error)), icon=":material/error:")
+            return None
+        folds = len(splits)
+        for i, (name, params) in enumerate(chosen.items()):
+            key = run_key(data.fingerprint, name, params, method, split_params)
+            cached = store.get(key)
+            if cached is not None and set(ks) <= set(cached.ks):
+                outcome.keys.append(key)
+                outcome.reused.append(name)
+                say(f":material/replay: **{name}**: settings unchanged, reused the earlier fit.")
+                bar.progress((i + 1) / n, text=f"{name}: reused")
+                continue
+
+            def progress(fraction: float, message: str, i: int = i, name: str = name) -> None:
+                text = f"Model {i + 1} of {n} · {message}" if message != "done" else f"{name}: measuring done"
+                bar.progress(min(1.0, (i + fraction) / n), text=text)
+
+            def text_progress(done: int, total: int, i: int = i, name: str = name) -> None:
+                bar.progress(min(1.0, (i + 0.9 * done / max(total, 1) / folds) / n),
+                             text=f"{name}: encoding item texts {done:,} of {total:,} (first time only)")
+
+            if name == "content-sbert":
+                st.write(":material/hourglass_top: **content-sbert** loads a language model and encodes every item "
+                         "text: the first time takes about a minute, later runs reuse the cached vectors.")
+            spec = _TextProgressSpec(name, dict(params), name, text_progress=text_progress)
+            t0 = time.perf_counter()
+            try:
+                result = evaluate(data, [spec], splits=splits, ks=tuple(sorted(ks)), progress=progress)
+            except Exception as error:  # noqa: BLE001 -- one model's crash must not lose the others
+                log.exception("training %s failed", name)
+                result = None
+                outcome.errors[name] = f"{type(error).__name__}: {error}"
+            seconds = time.perf_counter() - t0
+            if result is not None and result.errors:
+                outcome.errors[name] = result.errors.get(name) or next(iter(result.errors.values()))
+            elif result is not None and name in result.models:
+                store[key] = Run(key, name, name, dict(params), tuple(sorted(ks)), result.table, result.models[name],
+                                 seconds)
+                outcome.keys.append(key)
+                say(f":material/check_circle: **{name}**: {folds} fold{'s' if folds != 1 else ''} "
+                         f"in {seconds:.1f} s.")
+                continue
+            elif result is not None:
+                outcome.errors.setdefault(name, "the model produced no results.")
+            say(f":material/error: **{name}** failed: {md(outcome.errors[name])}")
+        outcome.seconds = time.perf_counter() - started
+        bar.progress(1.0, text="Done")
+        ok = len(outcome.keys)
+        outcome.headline = f"Trained {ok} of {n} models in {outcome.seconds:.0f} s"
+        if outcome.reused:
+            outcome.headline += f" ({len(outcome.reused)} reused unchanged)"
+        status.update(label=outcome.headline, state="error" if outcome.errors and not ok else "complete", expanded=False)
+    st.session_state["results"] = outcome
+    _evict(store, keep=set(outcome.keys))
+    return outcome
+
+
+#: Fitted models kept per session (a KNN on a few thousand items holds an n x n similarity matrix).
+MAX_RUNS = 24
+
+
+def _evict(store: dict[tuple, Run], keep: set[tuple]) -> None:
+    for key in [k for k in store if k not in keep][: max(0, len(store) - MAX_RUNS)]:
+        del store[key]
+
+
+# ------------------------------------------------------------------ model picks
+def models_with(current: Results, test: Callable[[Recommender], bool]) -> dict[str, Recommender]:
+    out = {}
+    for label, model in current.models.items():
+        try:
+            if test(model):
+                out[label] = model
+        except Exception:  # noqa: BLE001 -- a model that cannot answer simply is not offered
+            log.exception("checking %s", label)
+    return out
+
+
+def side_by_side(frames: dict[str, pd.DataFrame | None], n: int, column: str = "title",
+                 mark: Callable[[pd.DataFrame], pd.Series] | None = None) -> pd.DataFrame:
+    """One column per model, one row per rank: the lists next to each other."""
+    table = pd.DataFrame(index=pd.RangeIndex(1, n + 1, name="rank"))
+    for label, frame in frames.items():
+        values = [""] * n
+        if frame is not None and len(frame):
+            text = frame[column].astype(str)
+            if mark is not None:
+                text = text + mark(frame)
+            for position, value in enumerate(text.head(n)):
+                values[position] = value
+        table[label] = values
+    return table
+
+
+#: Models per side-by-side table.
+OVERVIEW_COLUMNS = 4
+
+
+def render_lists(frames: dict[str, pd.DataFrame | None], notes: dict[str, str], n: int,
+                 detail_columns: list[str], column_config: dict | None = None,
+                 mark: Callable[[pd.DataFrame], pd.Series] | None = None, key: str = "lists") -> None:
+    """Every model's list side by side, then one tab per model with the details (and any note)."""
+    answered = {label: frame for label, frame in frames.items() if frame is not None and len(frame)}
+    silent: dict[str, list[str]] = {}
+    for label, note in notes.items():
+        if label not in answered:
+            silent.setdefault(note or "no answer.", []).append(label)
+    for note, labels in silent.items():
+        # Models that cannot answer for the same reason share one line.
+        who = ", ".join(f"**{md(label)}**" for label in labels)
+        st.warning(f"{who} cannot answer: {md(note)}", icon=":material/block:")
+    if not answered:
+        return
+    labels = list(answered)
+    for start in range(0, len(labels), OVERVIEW_COLUMNS):
+        # A few models per table: every list stays readable on a projector, without scrolling sideways.
+        chunk = {label: answered[label] for label in labels[start:start + OVERVIEW_COLUMNS]}
+        st.dataframe(side_by_side(chunk, n, mark=mark), width="stretch", key=f"{key}-overview-{start}",
+                     column_config={"_index": st.column_config.NumberColumn("rank", width=50)})
+    tabs = st.tabs(labels)
+    for tab, (label, frame) in zip(tabs, answered.items()):
+        with tab:
+            if notes.get(label):
+                st.info(md(notes[label]), icon=":material/info:")
+            shown = [c for c in detail_columns if c in frame.columns]
+            config = dict(column_config or {})
+            if "score" in frame.columns and np.allclose(frame["score"], np.round(frame["score"])):
+                # Counts (e.g. 'popular' scores items by their number of ratings) need no decimals.
+                config["score"] = st.column_config.NumberColumn("score", format="%d")
+            st.dataframe(frame[shown], hide_index=True, width="stretch", column_config=config, placeholder="–")
+
+
+def item_options(data: Dataset) -> tuple[list[int], Callable[[int], str]]:
+    """Item indices ordered by popularity, and a label function (title · ratings) for pickers."""
+    order = np.argsort(-data.item_counts, kind="stable")
+    titles = data.items["title"].astype(str).to_numpy()
+    counts = data.item_counts
+    return [int(i) for i in order], lambda i: f"{titles[i]}  ·  {counts[i]:,} ratings"
+
+
+def sidebar_status() -> None:
+    """Where the session stands, on every page."""
+    data = dataset()
+    with st.sidebar:
+        st.divider()
+        if data is None:
+            st.caption("No data set loaded.")
+        else:
+            summary = data.summary()
+            st.caption(f"**Data:** {md(data.name)} · {number(summary['users'])} users · "
+                       f"{number(summary['items'])} items · {number(summary['ratings'])} ratings")
+        current = results()
+        if current is not None:
+            st.caption(f"**Trained:** {', '.join(md(label) for label in current.labels)}")
+        elif data is not None:
+            st.caption("**Trained:** nothing yet")

@@ -1,0 +1,92 @@
+"""Data page: the sample on the first visit, uploads with an editable mapping, readable errors."""
+from __future__ import annotations
+
+from app_helpers import csv_bytes, movielens_frames, new_app, plotly_charts, texts
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_sample_is_loaded_on_the_first_visit_with_summary_and_charts():
+    at = new_app()
+    assert not at.error
+    assert metric(at, "Users") == "600"
+    assert metric(at, "Items") == "1,500"
+    assert metric(at, "Ratings") == "45,000"
+    assert metric(at, "Density") == "5.0%"
+    # rating histogram, long tail, ratings per user, genre counts
+    assert len(plotly_charts(at)) == 4
+    assert [b.label for b in at.get("download_button")] == [
+        "Download ratings.csv", "Download items.csv", "Download users.csv"]
+    assert any("sample" in caption for caption in texts(at.sidebar.caption))
+
+
+def test_uploaded_movielens_files_replace_the_sample(movielens_bytes):
+    at = new_app()
+    at.file_uploader(key="upload_ratings").upload("ratings.csv", movielens_bytes["ratings.csv"], "text/csv")
+    at.file_uploader(key="upload_items").upload("movies.csv", movielens_bytes["movies.csv"], "text/csv")
+    at.run()
+    assert not at.exception
+    # The mapping is pre-filled from the detected format and shown with a preview.
+    mapping = {s.label: s.value for s in at.selectbox}
+    assert mapping["User id"] == "userId" and mapping["Item id"] == "movieId"
+    assert mapping["Rating (optional)"] == "rating" and mapping["Timestamp (optional)"] == "timestamp"
+    assert mapping["Title (optional)"] == "title" and mapping["Genres (optional)"] == "genres"
+    assert len(at.dataframe) >= 2  # previews
+    next(b for b in at.button if b.label == "Load these files").click().run()
+    assert not at.exception and not at.error
+    ratings, movies, _ = movielens_frames()
+    assert metric(at, "Users") == str(ratings["userId"].nunique())
+    assert metric(at, "Ratings") == str(len(ratings))
+    assert any("Loaded" in s for s in texts(at.success))
+    assert at.session_state["dataset"].items["title"].iloc[0] in set(movies["title"])
+    # One click back to the sample.
+    next(b for b in at.button if b.label == "Go back to the bundled sample").click().run()
+    assert not at.exception and metric(at, "Users") == "600"
+
+
+def test_the_column_mapping_can_be_chosen_by_hand():
+    ratings, _, _ = movielens_frames(n_users=20, n_items=30)
+    unusual = ratings.rename(columns={"userId": "who", "movieId": "what", "rating": "grade", "timestamp": "when_ts"})
+    at = new_app()
+    at.file_uploader(key="upload_ratings").upload("export.csv", csv_bytes(unusual, sep=";"), "text/csv")
+    at.run()
+    assert not at.exception
+    selects = {s.label: s for s in at.selectbox}
+    selects["User id"].set_value("who")
+    selects["Item id"].set_value("what")
+    selects["Rating (optional)"].set_value("grade")
+    at.run()
+    next(b for b in at.button if b.label == "Load these files").click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert metric(at, "Users") == str(ratings["userId"].nunique())
+    assert at.session_state["dataset"].name == "export"
+
+
+def test_an_invalid_file_shows_a_readable_error_and_keeps_the_sample():
+    ratings, _, _ = movielens_frames(n_users=10, n_items=20)
+    broken = csv_bytes(ratings).decode().splitlines()
+    broken[3] = broken[3].rsplit(",", 2)[0] + ",five stars," + broken[3].rsplit(",", 1)[1]
+    at = new_app()
+    at.file_uploader(key="upload_ratings").upload("ratings.csv", "\n".join(broken).encode(), "text/csv")
+    at.run()
+    next(b for b in at.button if b.label == "Load these files").click().run()
+    assert not at.exception
+    [message] = texts(at.error)
+    # The file, the column and the line, in words.
+    assert message.startswith("ratings.csv: column 'rating' is not a number") and "line 4 ('five stars')" in message
+    assert "Traceback" not in message
+    assert any("still using" in info for info in texts(at.info))
+    assert metric(at, "Users") == "600"  # the sample is still the active data set
+    assert at.button  # the page is still usable
+
+
+def test_a_binary_file_is_refused_before_loading():
+    at = new_app()
+    at.file_uploader(key="upload_ratings").upload("ratings.csv", b"\x89PNG\r\n\x1a\n" + bytes(200), "image/png")
+    at.run()
+    assert not at.exception
+    assert any("not a text file" in e or "PNG" in e for e in texts(at.error))
+    load = next(b for b in at.button if b.label == "Load these files")
+    assert load.disabled

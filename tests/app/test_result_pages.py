@@ -1,0 +1,132 @@
+"""Compare, Embeddings, Cold start and Explore on one trained session (small MovieLens-format upload)."""
+from __future__ import annotations
+
+import pytest
+
+from app_helpers import FAST_MODELS, new_app, plotly_charts, texts
+
+
+# ------------------------------------------------------------------ compare
+def test_compare_shows_table_reading_charts_and_downloads(trained):
+    at = trained.switch_page("pages/compare.py").run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert list(table.columns)[1:] == FAST_MODELS  # first column: "better"
+    assert {"RMSE", "NDCG@10", "Median popularity@10", "Fit time"} <= set(table.index)
+    reading = " ".join(texts(at.markdown))
+    assert "Best top-10 lists (NDCG@10)" in reading and "Reference: **popular**" in reading
+    assert "median item in" in reading or "Median popularity" in reading
+    # bars, metric vs K, user buckets, median popularity, time
+    assert len(plotly_charts(at)) == 5
+    assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download JSON"]
+
+
+def test_compare_follows_k_bucket_and_metric(trained):
+    at = trained.switch_page("pages/compare.py").run()
+    at.segmented_control(key="compare_k").set_value(5).run()
+    assert "NDCG@5" in at.dataframe[0].value.index
+    at.segmented_control(key="compare_bucket").set_value("6–20").run()
+    assert not at.exception
+    at.selectbox(key="compare_metric").set_value("rmse").run()
+    assert not at.exception and len(plotly_charts(at)) >= 4
+
+
+# ------------------------------------------------------------------ embeddings
+def test_embeddings_draws_a_map_and_lists_neighbours(trained):
+    at = trained.switch_page("pages/embeddings.py").run()
+    assert not at.exception and not at.error
+    offered = at.selectbox(key="emb_model").options
+    assert "svd" in offered and "content-tfidf" in offered
+    assert "popular" not in offered and "baseline" not in offered  # no vectors
+    assert len(plotly_charts(at)) == 1
+    focus = at.selectbox(key="emb_focus:items")
+    first = at.session_state["dataset"].item_counts.argmax()
+    focus.set_value(first).run()
+    assert not at.exception
+    assert any("Nearest neighbours of" in h for h in texts(at.subheader))
+    neighbours = at.dataframe[0].value
+    assert len(neighbours) == 10 and neighbours["similarity"].is_monotonic_decreasing
+
+
+@pytest.mark.parametrize("method,kind", [("tsne", "items"), ("umap", "items"), ("pca", "users")])
+def test_embeddings_other_projections_and_users(trained, method, kind):
+    at = trained.switch_page("pages/embeddings.py").run()
+    at.segmented_control(key="emb_kind").set_value(kind).run()
+    at.segmented_control(key="emb_method").set_value(method).run()
+    assert not at.exception and not at.error
+    assert len(plotly_charts(at)) == 1
+    if kind == "users":
+        assert at.selectbox(key="emb_colour_users").options[0] == "cluster"  # no planted segments in this upload
+    at.segmented_control(key="emb_kind").set_value("items").run()
+    at.segmented_control(key="emb_method").set_value("pca").run()
+
+
+# ------------------------------------------------------------------ cold start
+def test_cold_start_from_ratings_answers_with_every_model(trained):
+    at = trained.switch_page("pages/cold_start.py").run()
+    assert not at.exception
+    assert any("press the button" in i for i in texts(at.info))
+    at.multiselect(key="cold_items").set_value([0, 1, 2]).run()
+    assert len(at.slider) == 3
+    next(b for b in at.button if b.key == "cold_go_ratings").click().run()
+    assert not at.exception and not at.error
+    answers = at.session_state["cold_answer"]["answers"]
+    assert set(answers) == set(FAST_MODELS)
+    overview = at.dataframe[0].value
+    assert list(overview.columns) == FAST_MODELS[:4] and len(overview) == 10
+    details = [d.value for d in at.dataframe[2:]]
+    assert all("reason" in frame.columns for frame in details)
+
+
+def test_cold_start_from_text_and_demographics(trained):
+    at = trained.switch_page("pages/cold_start.py").run()
+    at.text_area(key="cold_text").input("ghost stories and haunted houses").run()
+    next(b for b in at.button if b.key == "cold_go_text").click().run()
+    assert not at.exception and not at.error
+    content = at.session_state["cold_answer"]["answers"]["content-tfidf"].recommendations
+    assert content is not None and content["reason"].str.contains("text similarity").all()
+
+    at.selectbox(key="cold_demo:gender").set_value("F").run()
+    next(b for b in at.button if b.key == "cold_go_demo").click().run()
+    assert not at.exception and not at.error
+    answers = at.session_state["cold_answer"]["answers"]
+    assert all(a.recommendations is not None or a.note for a in answers.values())
+
+
+def test_cold_start_new_item(trained):
+    at = trained.switch_page("pages/cold_start.py").run()
+    at.text_area(key="cold_item_text").input("A robot on a distant planet").run()
+    next(b for b in at.button if b.key == "cold_go_item").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state["cold_answer"]["mode"] == "item"
+    assert at.dataframe
+
+
+# ------------------------------------------------------------------ explore
+def test_explore_user_history_and_recommendations(trained):
+    at = trained.switch_page("pages/explore.py").run()
+    assert not at.exception and not at.error
+    history = at.dataframe[0].value
+    assert {"title", "rating", "held out for testing"} <= set(history.columns)
+    overview = at.dataframe[1].value
+    assert list(overview.columns) == FAST_MODELS[:4]
+    next(b for b in at.button if b.label == "Random user").click().run()
+    assert not at.exception
+
+
+def test_explore_similar_items(trained):
+    at = trained.switch_page("pages/explore.py").run()
+    at.selectbox(key="explore_item").set_value(5).run()
+    assert not at.exception and not at.error
+    # popular and baseline have no item space: one shared note, the others answer.
+    assert any("popular" in w and "baseline" in w and "no item space" in w for w in texts(at.warning))
+
+
+# ------------------------------------------------------------------ empty states
+@pytest.mark.parametrize("page", ["compare", "embeddings", "cold_start", "explore"])
+def test_result_pages_without_training_point_to_train(page):
+    at = new_app()
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception
+    assert any("No model is trained yet" in i for i in texts(at.info))
+    assert [p.label for p in at.get("page_link")] == ["Go to Train"]
