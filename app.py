@@ -4,6 +4,7 @@ Run with ``streamlit run app.py``. The pages are thin views over
 ``recsys_core``; shared helpers live in ``recsys_ui``.
 """
 import logging
+import time
 
 import streamlit as st
 
@@ -29,4 +30,9 @@ with st.sidebar:
 ui.ensure_sample_once()
 ui.sidebar_status()
 
-page.run()
+started = time.perf_counter()
+try:
+    page.run()
+finally:
+    # Server time of each page run, for benchmarks/dashboard.py (page switches must not refit anything).
+    logging.getLogger("recsys_ui").info("page %s ran in %.1f ms", page.title, 1000 * (time.perf_counter() - started))

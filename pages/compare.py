@@ -6,13 +6,13 @@ import json
 import pandas as pd
 import streamlit as st
 
-from recsys_core.evaluation.runner import summarise
-from recsys_ui import charts, reading, ui
+from recsys_ui import reading, ui
 
 st.title("Compare")
 current = ui.require_results()
 data = ui.dataset()
 table = current.table
+n_folds = int(table["fold"].nunique()) if len(table) else 0
 if data.implicit:
     # Every "rating" is 1: rating errors say nothing, only the ranking and beyond-accuracy metrics count.
     table = table[~table["metric"].isin(reading.RATING_METRICS)]
@@ -29,7 +29,7 @@ k = st.segmented_control("List length K", ks, default=k_default, key="compare_k"
 
 # ------------------------------------------------------------------ reading
 st.subheader("What the numbers say", divider="gray")
-for sentence in reading.reading(table, k, current.n_folds) if k else []:
+for sentence in ui.results_view("reading", current, table, k, n_folds) if k else []:
     st.markdown(f"- {sentence}")
 
 # ------------------------------------------------------------------ table
@@ -40,7 +40,7 @@ bucket = st.segmented_control(
     format_func=lambda b: "all users" if b == "all" else f"{b} training ratings",
     help="Restrict the accuracy and ranking metrics to users with this many training ratings.",
 )
-wide = summarise(table, bucket=bucket)
+wide = ui.results_view("summarise", current, table, bucket=bucket)
 visible = [c for c in wide.columns if "@" not in c or c.endswith(f"@{k}")]
 wide = wide[visible].reindex([m for m in models if m in wide.index])
 best = reading.best_per_column(wide)
@@ -59,16 +59,18 @@ def highlight(row: pd.Series) -> list[str]:
     return ["background-color: rgba(46, 160, 67, 0.22); font-weight: 700" if m in winners else "" for m in row.index]
 
 
-styler = shown.style.apply(highlight, axis=1)
+# Format once into text (one Styler.format per metric row cost ~60 ms a run), then highlight.
+formatted = shown.copy()
+formatted[model_columns] = formatted[model_columns].astype(object)
 for label, column in column_of.items():
-    styler = styler.format(lambda v, column=column: reading.format_value(column, v),
-                           subset=pd.IndexSlice[[label], model_columns])
+    formatted.loc[label, model_columns] = [reading.format_value(column, v) for v in shown.loc[label, model_columns]]
+styler = formatted.style.apply(highlight, axis=1)
 st.dataframe(
     styler, width="stretch", placeholder="–", height=38 + 35 * len(shown),
     column_config={
         "_index": st.column_config.TextColumn("metric", width="medium"),
         "better": st.column_config.TextColumn("better", width="small"),
-        **{m: st.column_config.Column(f"{m} (reference)" if m == reading.REFERENCE else m,
+        **{m: st.column_config.TextColumn(f"{m} (reference)" if m == reading.REFERENCE else m, alignment="right",
                                       help="Recommends the most rated items to everyone: the reference."
                                       if m == reading.REFERENCE else None) for m in model_columns},
     },
@@ -103,21 +105,21 @@ metric = st.selectbox("Metric", options, index=0, format_func=lambda m: reading.
 if metric:
     metric_k = None if metric in reading.RATING_METRICS else k
     left, right = st.columns(2)
-    left.plotly_chart(charts.metric_bars(table, metric, metric_k, models), key="chart-bars")
-    if current.n_folds <= 1:
+    left.plotly_chart(ui.results_view("metric_bars", current, table, metric, metric_k, tuple(models)), key="chart-bars")
+    if n_folds <= 1:
         left.caption("One fold, so no error bars: choose k-fold on the Train page to see the spread.")
     if metric in reading.RANKING_METRICS and len(ks) > 1:
-        right.plotly_chart(charts.metric_vs_k(table, metric, models), key="chart-vs-k")
+        right.plotly_chart(ui.results_view("metric_vs_k", current, table, metric, tuple(models)), key="chart-vs-k")
     elif metric in reading.RANKING_METRICS:
         right.info("Train with more than one K to see how the metric changes with the list length.",
                    icon=":material/info:")
     elif len(ks) > 1 and "ndcg" in ranking:
         # Rating metrics have no K: show how the ranking quality grows with K instead.
-        right.plotly_chart(charts.metric_vs_k(table, "ndcg", models), key="chart-vs-k")
+        right.plotly_chart(ui.results_view("metric_vs_k", current, table, "ndcg", tuple(models)), key="chart-vs-k")
     bucket_labels = [b for b in buckets if b != "all"]
     if bucket_labels and metric in reading.RANKING_METRICS + ("rmse", "mae"):
         left, right = st.columns(2)
-        left.plotly_chart(charts.bucket_bars(table, metric, metric_k, models, bucket_labels), key="chart-buckets")
+        left.plotly_chart(ui.results_view("bucket_bars", current, table, metric, metric_k, tuple(models), tuple(bucket_labels)), key="chart-buckets")
         counts = ui.last_split(current).train.user_counts
         right.markdown("**Light, medium and heavy users.** Users with few ratings are the hard case for "
                        "collaborative filtering: little to learn their taste from. The reference (grey) shows how "
@@ -128,9 +130,9 @@ if metric:
 if k is not None and (table["metric"] == "median_popularity").any():
     left, right = st.columns(2)
     catalogue_median = float(pd.Series(data.item_counts).median())
-    left.plotly_chart(charts.popularity_bars(table, k, models, catalogue_median), key="chart-popularity")
-    right.plotly_chart(charts.time_bars(table, models), key="chart-time")
+    left.plotly_chart(ui.results_view("popularity_bars", current, table, k, tuple(models), catalogue_median), key="chart-popularity")
+    right.plotly_chart(ui.results_view("time_bars", current, table, tuple(models)), key="chart-time")
 else:
-    st.plotly_chart(charts.time_bars(table, models), key="chart-time")
+    st.plotly_chart(ui.results_view("time_bars", current, table, tuple(models)), key="chart-time")
 
 ui.page_link("explore", "See the actual lists for one user on the Explore page", ":material/travel_explore:")

@@ -8,7 +8,7 @@ import streamlit as st
 
 from recsys_core import data as loader
 from recsys_core.errors import DataValidationError
-from recsys_ui import charts, ui
+from recsys_ui import ui
 
 st.title("Data")
 st.caption("Start with the bundled sample, or upload ratings exported from your own system. "
@@ -218,13 +218,13 @@ with summary_tab:
 
         left, right = st.columns(2)
         if not data.implicit:
-            left.plotly_chart(charts.rating_histogram(data), key="chart-ratings")
+            left.plotly_chart(ui.dataset_view("rating_histogram", data), key="chart-ratings")
         else:
             left.info("Implicit feedback: there are no rating values to plot.", icon=":material/info:")
-        right.plotly_chart(charts.long_tail(data), key="chart-long-tail")
+        right.plotly_chart(ui.dataset_view("long_tail", data), key="chart-long-tail")
         left, right = st.columns(2)
-        left.plotly_chart(charts.user_activity(data), key="chart-activity")
-        genre_figure = charts.genre_counts(data)
+        left.plotly_chart(ui.dataset_view("user_activity", data), key="chart-activity")
+        genre_figure = ui.dataset_view("genre_counts", data)
         if genre_figure is not None:
             right.plotly_chart(genre_figure, key="chart-genres")
         else:

@@ -28,6 +28,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
+import pandas.io.formats.style  # noqa: F401 -- loads jinja2 templates at start, not in the first Compare run (~0.4 s)
 import streamlit as st
 
 from recsys_core.dataset import Dataset
@@ -213,6 +214,48 @@ def guard(what: str) -> Iterator[None]:
                  "the rest of the page still works.", icon=":material/error:")
 
 
+# ------------------------------------------------------------------ cached views
+def _views() -> dict[str, Callable]:
+    from recsys_core.evaluation.runner import summarise
+
+    from . import charts, reading
+
+    return {
+        "summarise": summarise, "reading": reading.reading, "metric_bars": charts.metric_bars,
+        "metric_vs_k": charts.metric_vs_k, "bucket_bars": charts.bucket_bars, "time_bars": charts.time_bars,
+        "popularity_bars": charts.popularity_bars,
+    }
+
+
+# cache_resource, not cache_data: unpickling a plotly figure re-validates it (~25 ms each), and
+# the views are never mutated after they are built.
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _results_view(name: str, key: tuple, _table: pd.DataFrame, args: tuple, kwargs: tuple) -> Any:
+    return _views()[name](_table, *args, **dict(kwargs))
+
+
+def results_view(name: str, results: "Results", table: pd.DataFrame, *args: Any, **kwargs: Any) -> Any:
+    """A figure, table or reading computed from ``results.table``, cached on its content key.
+
+    Keyed on :attr:`Results.content_key` rather than on the table (hashing
+    the table costs ~40 ms a call): two sessions share an entry only for the
+    same runs with the same fit times. A page switch then redraws without recomputing.
+    """
+    return _results_view(name, results.content_key, table, tuple(args), tuple(sorted(kwargs.items())))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _dataset_view(name: str, fingerprint: str, _data: Dataset) -> Any:
+    from . import charts
+
+    return getattr(charts, name)(_data)
+
+
+def dataset_view(name: str, data: Dataset) -> Any:
+    """A Data-page chart of a data set, cached on its content fingerprint."""
+    return _dataset_view(name, data.fingerprint, data)
+
+
 # ------------------------------------------------------------------ data set
 @st.cache_resource(show_spinner=False)
 def _sample() -> Dataset:
@@ -324,6 +367,11 @@ class Results:
         table = pd.concat(frames, ignore_index=True)
         # A reused run may hold more cut-offs than asked for now.
         return table[table["k"].isna() | table["k"].isin(self.ks)].reset_index(drop=True)
+
+    @property
+    def content_key(self) -> tuple:
+        """Identifies the table's content: a cached run never changes, and its fit time tells two fits apart."""
+        return tuple((run.key, run.seconds) for run in self.runs) + (self.ks,)
 
     @property
     def n_folds(self) -> int:
@@ -472,6 +520,7 @@ def train(data: Dataset, chosen: dict[str, dict[str, Any]], method: str, split_p
             elif result is not None and name in result.models:
                 store[key] = Run(key, name, name, dict(params), tuple(sorted(ks)), result.table, result.models[name],
                                  seconds)
+                log.info("fitted %s: %d folds in %.2f s", name, folds, seconds)
                 outcome.keys.append(key)
                 say(f":material/check_circle: **{name}**: {folds} fold{'s' if folds != 1 else ''} "
                          f"in {seconds:.1f} s.")

@@ -63,6 +63,46 @@ if njit is not None:
         return scratch[target]
 
     @njit(cache=True, nogil=True)
+    def _row_sums(sims, row, members, values, start, stop, k, buffer, scratch):  # pragma: no cover - compiled
+        """The k-NN sums of one target row over members[start:stop] (heapq.nlargest ties)."""
+        n_members = stop - start
+        n_positive = 0
+        for p in range(n_members):
+            s = sims[row, members[start + p]]
+            buffer[p] = s
+            if s > 0:
+                n_positive += 1
+        sum_w = 0.0
+        sum_wv = 0.0
+        count = 0
+        if n_positive <= k:
+            # Every positive similarity is among the k largest: no selection needed.
+            for p in range(n_members):
+                s = buffer[p]
+                if s > 0:
+                    sum_w += s
+                    sum_wv += s * values[start + p]
+            return sum_w, sum_wv, n_positive
+        for p in range(n_members):
+            scratch[p] = buffer[p]
+        kth = _kth_largest(scratch, n_members, k)
+        room = k
+        for p in range(n_members):
+            if buffer[p] > kth:
+                room -= 1
+        for p in range(n_members):
+            s = buffer[p]
+            take = s > kth
+            if not take and s == kth and room > 0:
+                take = True
+                room -= 1
+            if take and s > 0:
+                sum_w += s
+                sum_wv += s * values[start + p]
+                count += 1
+        return sum_w, sum_wv, count
+
+    @njit(cache=True, nogil=True)
     def _select_sums(sims, rows, members, values, k):  # pragma: no cover - compiled
         n_rows = rows.shape[0]
         n_members = members.shape[0]
@@ -72,38 +112,29 @@ if njit is not None:
         buffer = np.empty(n_members)
         scratch = np.empty(n_members)
         for r in range(n_rows):
-            row = rows[r]
-            n_positive = 0
-            for p in range(n_members):
-                s = sims[row, members[p]]
-                buffer[p] = s
-                if s > 0:
-                    n_positive += 1
-            if n_positive <= k:
-                # Every positive similarity is among the k largest: no selection needed.
-                for p in range(n_members):
-                    s = buffer[p]
-                    if s > 0:
-                        sum_w[r] += s
-                        sum_wv[r] += s * values[p]
-                count[r] = n_positive
+            sum_w[r], sum_wv[r], count[r] = _row_sums(sims, rows[r], members, values, 0, n_members, k,
+                                                      buffer, scratch)
+        return sum_w, sum_wv, count
+
+    @njit(cache=True, nogil=True)
+    def _grouped_select_sums(sims, rows, indptr, members, values, groups, k):  # pragma: no cover - compiled
+        n_groups = groups.shape[0]
+        n_rows = rows.shape[0]
+        sum_w = np.zeros((n_groups, n_rows))
+        sum_wv = np.zeros((n_groups, n_rows))
+        count = np.zeros((n_groups, n_rows), dtype=np.int64)
+        longest = 0
+        for g in range(n_groups):
+            longest = max(longest, indptr[groups[g] + 1] - indptr[groups[g]])
+        buffer = np.empty(longest)
+        scratch = np.empty(longest)
+        for g in range(n_groups):
+            start, stop = indptr[groups[g]], indptr[groups[g] + 1]
+            if stop == start:
                 continue
-            scratch[:] = buffer
-            kth = _kth_largest(scratch, n_members, k)
-            room = k
-            for p in range(n_members):
-                if buffer[p] > kth:
-                    room -= 1
-            for p in range(n_members):
-                s = buffer[p]
-                take = s > kth
-                if not take and s == kth and room > 0:
-                    take = True
-                    room -= 1
-                if take and s > 0:
-                    sum_w[r] += s
-                    sum_wv[r] += s * values[p]
-                    count[r] += 1
+            for r in range(n_rows):
+                sum_w[g, r], sum_wv[g, r], count[g, r] = _row_sums(sims, rows[r], members, values, start, stop, k,
+                                                                   buffer, scratch)
         return sum_w, sum_wv, count
 
 
@@ -120,3 +151,24 @@ def select_sums(sims: np.ndarray, rows: np.ndarray | None, members: np.ndarray, 
         return select_sums_numpy(sims[rows][:, members], values, k)
     return _select_sums(sims, np.asarray(rows, np.int64), np.asarray(members, np.int64),
                         np.ascontiguousarray(values, dtype=np.float64), int(k))
+
+
+def grouped_select_sums(sims: np.ndarray, rows: np.ndarray, indptr: np.ndarray, members: np.ndarray,
+                        values: np.ndarray, groups: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`select_sums` for many member lists at once, in one compiled call.
+
+    Group ``g`` has members ``members[indptr[g]:indptr[g + 1]]`` with ``values``
+    alike (a CSR layout). Returns three ``(len(groups), len(rows))`` arrays.
+    """
+    rows = np.asarray(rows, np.int64)
+    groups = np.asarray(groups, np.int64)
+    if njit is None or not sims.flags.c_contiguous:
+        out = [np.zeros((len(groups), len(rows))) for _ in range(3)]
+        for position, group in enumerate(groups):
+            start, stop = indptr[group], indptr[group + 1]
+            if stop > start:
+                for part, value in zip(out, select_sums_numpy(sims[rows][:, members[start:stop]], values[start:stop], k)):
+                    part[position] = value
+        return out[0], out[1], out[2].astype(np.int64)
+    return _grouped_select_sums(sims, rows, np.asarray(indptr, np.int64), np.asarray(members, np.int64),
+                                np.ascontiguousarray(values, dtype=np.float64), groups, int(k))

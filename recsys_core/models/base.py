@@ -182,10 +182,15 @@ class Recommender:
         """Ranked recommendations for a raw user id: rank, item, title, score."""
         dataset = self._check_fitted()
         user_idx = dataset.user_index(user)
-        scores = self.score_users(np.array([user_idx]))[0]
-        items = self.recommend_indices(np.array([user_idx]), n, exclude_seen)[0]
+        scores = self.score_users(np.array([user_idx]))
+        exclude = None
+        if exclude_seen:
+            exclude = np.zeros(scores.shape, dtype=bool)
+            row = dataset.matrix[user_idx]
+            exclude[0, row.indices] = True
+        items = self.top_n(scores, n, exclude)[0]
         items = items[items >= 0]
-        return self._frame(items, scores[items])
+        return self._frame(items, scores[0, items])
 
     def _frame(self, items: np.ndarray, scores: np.ndarray, score_name: str = "score") -> pd.DataFrame:
         dataset = self._check_fitted()

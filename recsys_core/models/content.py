@@ -116,13 +116,8 @@ class ContentKNN(KNN):
         scores = np.where(np.isnan(scores), fill, scores)
         return scores
 
-    def _score_item_based_one(self, user: int) -> np.ndarray:
-        if not self.known_y_[user]:
-            return np.full(self.n_x_, np.nan)
-        members, ratings = self._members(user)
-        # Unlike item-KNN, content can score items nobody rated: no masking of unknown items.
-        block, columns = self._member_block(members)
-        return self._aggregate(block, None, columns, ratings, members, np.arange(self.n_x_), user)
+    # Unlike item-KNN, content can score items nobody rated.
+    _mask_unknown_items = False
 
     def _user_means(self) -> np.ndarray:
         if not hasattr(self, "user_means_"):

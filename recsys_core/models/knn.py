@@ -34,7 +34,7 @@ import scipy.sparse as sp
 
 from ..dataset import Dataset
 from ._surprise import build_trainset, inner_to_index, scatter
-from ._neighbours import select_sums
+from ._neighbours import grouped_select_sums, select_sums
 from .base import Recommender
 
 SIMILARITIES = ("msd", "cosine", "pearson", "pearson_baseline")
@@ -158,6 +158,7 @@ class KNN(Recommender):
         self.x_means_ = np.bincount(x_of_row, weights=ratings, minlength=self.n_x_) / np.maximum(counts_x, 1)
         self.global_mean_ = dataset.global_mean
         self.implicit_ = dataset.implicit
+        self.entry_values_ = None
         if self._needs_baselines():
             from surprise import BaselineOnly
 
@@ -230,6 +231,29 @@ class KNN(Recommender):
             return self._sim_columns(members), np.arange(len(members))
         return self.sim_, members
 
+    def _values(self, ratings, members, y_bias):
+        """What each neighbour contributes, before weighting: r, r - mean, or r - baseline."""
+        if self.variant == "basic" or self.implicit_:
+            return ratings
+        if self.variant == "means":
+            return ratings - self.x_means_[members]
+        return ratings - (self.global_mean_ + self.x_bias_[members] + y_bias)
+
+    def _finish(self, sum_sim, weighted, count, target_means, target_bias, y_bias):
+        """Estimates from the neighbour sums (arrays broadcast: rows x targets)."""
+        if self.implicit_:
+            # Every rating is 1, so any weighted mean is 1: rank by the summed
+            # similarity of the neighbours instead (the usual implicit k-NN score).
+            return np.where(count > 0, sum_sim, np.nan)
+        enough = (count >= self.min_k) & (sum_sim > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            term = weighted / sum_sim
+        if self.variant == "basic":
+            return np.where(enough, term, np.nan)
+        if self.variant == "means":
+            return target_means + np.where(enough, term, 0.0)
+        return self.global_mean_ + target_bias + y_bias + np.where(enough, term, 0.0)
+
     def _aggregate(self, block, rows, columns, ratings, members, targets, y, target_means=None,
                    target_bias=None, y_bias=None, support=None):
         """Estimates for the target x's (``rows`` of ``block``; None: all) from neighbours ``members``.
@@ -238,30 +262,24 @@ class KNN(Recommender):
         members, who rated ``y`` with ``ratings`` (in training-row order).
         ``support``, a list, receives the summed similarity of the neighbours used.
         """
-        if self.variant == "basic" or self.implicit_:
-            values = ratings
-        elif self.variant == "means":
-            values = ratings - self.x_means_[members]
-        else:
-            y_bias = self.y_bias_[y] if y_bias is None else y_bias
-            values = ratings - (self.global_mean_ + self.x_bias_[members] + y_bias)
-        sum_sim, weighted, count = select_sums(block, rows, columns, values, self.k)
+        if self.variant == "baseline" and y_bias is None:
+            y_bias = self.y_bias_[y]
+        sum_sim, weighted, count = select_sums(block, rows, columns, self._values(ratings, members, y_bias), self.k)
         if support is not None:
             support.append(sum_sim)
-        if self.implicit_:
-            # Every rating is 1, so any weighted mean is 1: rank by the summed
-            # similarity of the neighbours instead (the usual implicit k-NN score).
-            return np.where(count > 0, sum_sim, np.nan)
-        enough = (count >= self.min_k) & (sum_sim > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            term = weighted / sum_sim
-            if self.variant == "basic":
-                return np.where(enough, term, np.nan)
-            if self.variant == "means":
-                means = self.x_means_[targets] if target_means is None else target_means
-                return means + np.where(enough, term, 0.0)
-            target_bias = self.x_bias_[targets] if target_bias is None else target_bias
-            return self.global_mean_ + target_bias + y_bias + np.where(enough, term, 0.0)
+        if self.variant == "means" and target_means is None:
+            target_means = self.x_means_[targets]
+        if self.variant == "baseline" and target_bias is None:
+            target_bias = self.x_bias_[targets]
+        return self._finish(sum_sim, weighted, count, target_means, target_bias, y_bias)
+
+    def _entry_values(self) -> np.ndarray:
+        """_values for every training rating at once, in the y-grouped layout."""
+        if getattr(self, "entry_values_", None) is None:
+            y_of_entry = np.repeat(np.arange(self.n_y_), np.diff(self.y_indptr_))
+            y_bias = self.y_bias_[y_of_entry] if self.variant == "baseline" else None
+            self.entry_values_ = self._values(self.y_ratings_, self.y_members_, y_bias)
+        return self.entry_values_
 
     def _members(self, y: int) -> tuple[np.ndarray, np.ndarray]:
         start, stop = self.y_indptr_[y], self.y_indptr_[y + 1]
@@ -289,18 +307,27 @@ class KNN(Recommender):
                 out[positions] = self._aggregate(self.sim_, targets, members, ratings, members, targets, group)
         return out
 
+    #: Items without training ratings cannot be scored (content models override: their text can).
+    _mask_unknown_items = True
+
     def _score_users(self, user_idx: np.ndarray) -> np.ndarray:
         if self.user_based:
             return self._score_user_based(user_idx)
-        return np.vstack([self._score_item_based_one(u) for u in user_idx]) if len(user_idx) else np.zeros((0, self.n_x_))
+        return self._score_item_based(user_idx)
+
+    def _grouped(self, block, rows, groups):
+        return grouped_select_sums(block, rows, self.y_indptr_, self.y_members_, self._entry_values(), groups, self.k)
 
     def _score_user_based(self, user_idx):
-        n_items = self.n_y_
-        scores = np.full((len(user_idx), n_items), np.nan)
-        target_sims = self._sim_rows(user_idx)
-        for item in np.flatnonzero(self.known_y_):
-            members, ratings = self._members(item)
-            scores[:, item] = self._aggregate(target_sims, None, members, ratings, members, user_idx, item)
+        scores = np.full((len(user_idx), self.n_y_), np.nan)
+        items = np.flatnonzero(self.known_y_)
+        target_sims = np.ascontiguousarray(self._sim_rows(user_idx))
+        # One compiled call: for every item (group), every target user (row).
+        sums = self._grouped(target_sims, np.arange(len(user_idx)), items)
+        means = self.x_means_[user_idx][None, :] if self.variant == "means" else None
+        bias = self.x_bias_[user_idx][None, :] if self.variant == "baseline" else None
+        y_bias = self.y_bias_[items][:, None] if self.variant == "baseline" else None
+        scores[:, items] = self._finish(*sums, means, bias, y_bias).T
         known_user = self.known_x_[user_idx]
         if self.variant == "baseline":
             # Surprise: unknown side contributes no bias, and no neighbour term.
@@ -312,20 +339,44 @@ class KNN(Recommender):
             scores[~known_user] = np.nan
         return scores
 
-    def _score_item_based_one(self, user: int) -> np.ndarray:
+    def _score_item_based(self, user_idx):
         n_items = self.n_x_
-        if not self.known_y_[user]:
-            if self.variant == "baseline":
-                return self.global_mean_ + np.where(self.known_x_, self.x_bias_, 0.0)
-            return np.full(n_items, np.nan)
-        members, ratings = self._members(user)
-        block, columns = self._member_block(members)
-        scores = self._aggregate(block, None, columns, ratings, members, np.arange(n_items), user)
+        if self.sparse_:  # columns of a sparse top-neighbour matrix: one user at a time
+            return (np.vstack([self._score_item_based_one(u) for u in user_idx]) if len(user_idx)
+                    else np.zeros((0, n_items)))
+        scores = np.full((len(user_idx), n_items), np.nan)
+        known = self.known_y_[user_idx]
+        users = user_idx[known]
+        if len(users):
+            means = self.x_means_[None, :] if self.variant == "means" else None
+            bias = self.x_bias_[None, :] if self.variant == "baseline" else None
+            y_bias = self.y_bias_[users][:, None] if self.variant == "baseline" else None
+            sums = self._grouped(self.sim_, np.arange(n_items), users)
+            scores[known] = self._finish(*sums, means, bias, y_bias)
+        return self._mask_item_based(scores, user_idx)
+
+    def _mask_item_based(self, scores, user_idx):
+        """Unknown users and items: NaN, or Surprise's partial baseline."""
+        known = self.known_y_[user_idx]
         if self.variant == "baseline":
-            scores[~self.known_x_] = self.global_mean_ + self.y_bias_[user]
+            scores[~known] = self.global_mean_ + np.where(self.known_x_, self.x_bias_, 0.0)[None, :]
+            if self._mask_unknown_items:
+                unknown_items = np.flatnonzero(~self.known_x_)
+                scores[np.ix_(np.flatnonzero(known), unknown_items)] = (
+                    self.global_mean_ + self.y_bias_[user_idx[known]][:, None])
         else:
-            scores[~self.known_x_] = np.nan
+            scores[~known] = np.nan
+            if self._mask_unknown_items:
+                scores[:, ~self.known_x_] = np.nan
         return scores
+
+    def _score_item_based_one(self, user: int) -> np.ndarray:
+        scores = np.full((1, self.n_x_), np.nan)
+        if self.known_y_[user]:
+            members, ratings = self._members(user)
+            block, columns = self._member_block(members)
+            scores[0] = self._aggregate(block, None, columns, ratings, members, np.arange(self.n_x_), user)
+        return self._mask_item_based(scores, np.array([user]))[0]
 
     # ------------------------------------------------------- introspection
     def item_similarity_rows(self, item_idx):

@@ -667,12 +667,11 @@ def test_load_sample_reads_the_sample_folder(tmp_path: Path, monkeypatch: pytest
     assert ds.item_text().tolist()[0] == "One. Drama, War. A sad film"
 
 
-def test_bundled_sample_loads_if_present() -> None:
-    if not (data.SAMPLE_DIR / "ratings.csv").exists():
-        pytest.skip("sample_data/ratings.csv not generated yet")
+def test_bundled_sample_loads() -> None:
     ds = load_sample()
-    assert ds.n_ratings > 0 and ds.n_users > 0 and ds.n_items > 0
-    assert set(ds.interactions.columns) >= {"user", "item", "rating"}
+    assert (ds.n_users, ds.n_items, ds.n_ratings) == (600, 1500, 45000)
+    assert set(ds.interactions.columns) >= {"user", "item", "rating", "timestamp"}
+    assert {"genre_truth", "description"} <= set(ds.items.columns) and "segment" in ds.users.columns
 
 
 def test_100k_half_star_ratings_load_with_duplicates_removed(tmp_path: Path) -> None:
