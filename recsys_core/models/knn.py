@@ -34,7 +34,7 @@ import scipy.sparse as sp
 
 from ..dataset import Dataset
 from ._surprise import build_trainset, inner_to_index, scatter
-from ._neighbours import grouped_select_sums, select_sums
+from ._neighbours import csr_select_sums, grouped_select_sums, select_sums
 from .base import Recommender
 
 SIMILARITIES = ("msd", "cosine", "pearson", "pearson_baseline")
@@ -371,11 +371,15 @@ class KNN(Recommender):
         return scores
 
     def _score_item_based_one(self, user: int) -> np.ndarray:
+        """Sparse mode: only the stored neighbours of each item among the user's items are candidates."""
         scores = np.full((1, self.n_x_), np.nan)
         if self.known_y_[user]:
             members, ratings = self._members(user)
-            block, columns = self._member_block(members)
-            scores[0] = self._aggregate(block, None, columns, ratings, members, np.arange(self.n_x_), user)
+            y_bias = self.y_bias_[user] if self.variant == "baseline" else None
+            sums = csr_select_sums(self.sim_columns_[:, members], self._values(ratings, members, y_bias), self.k)
+            means = self.x_means_ if self.variant == "means" else None
+            bias = self.x_bias_ if self.variant == "baseline" else None
+            scores[0] = self._finish(*sums, means, bias, y_bias)
         return self._mask_item_based(scores, np.array([user]))[0]
 
     # ------------------------------------------------------- introspection

@@ -249,3 +249,19 @@ def test_compiled_neighbour_kernel_equals_the_numpy_reference():
         reference = select_sums_numpy(sims[rows][:, members], values, k)
         for ours, expected in zip(compiled, reference):
             np.testing.assert_allclose(ours, expected, atol=1e-12)
+
+
+def test_sparse_block_kernel_equals_the_dense_reference():
+    import scipy.sparse as sp
+
+    from recsys_core.models._neighbours import csr_select_sums, select_sums_numpy
+
+    rng = np.random.default_rng(5)
+    dense = rng.integers(-2, 5, (40, 30)) / 4.0
+    dense[rng.random(dense.shape) < 0.5] = 0.0  # unstored entries are similarity 0
+    values = rng.random(30)
+    for k in (1, 5, 40):
+        ours = csr_select_sums(sp.csr_matrix(dense), values, k)
+        expected = select_sums_numpy(dense, values, k)
+        for got, want in zip(ours, expected):
+            np.testing.assert_allclose(got, want, atol=1e-12)
