@@ -18,8 +18,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..dataset import Dataset
-from .base import Recommender, cosine_rows
-from .knn import KNN, _BLOCK_CELLS
+from .base import Recommender
+from .knn import KNN
 
 
 class ContentKNN(KNN):
@@ -65,43 +65,18 @@ class ContentKNN(KNN):
 
     def _fit(self, dataset: Dataset) -> None:
         self.item_vectors_ = self._item_vectors(dataset)
+        self.unit_vectors_ = None
         super()._fit(dataset)
 
-    def _similarities(self):
-        vectors = self.item_vectors_
-        n = vectors.shape[0]
-        # TF-IDF stays sparse: its cosine is a sparse product, far cheaper than densifying 10^4+ term columns.
-        dense = vectors
-        if n <= self.max_dense:
-            self.sparse_ = False
-            sim = self._cosine_block(dense, np.arange(n))
-            np.fill_diagonal(sim, 1.0)
-            return sim
-        self.sparse_ = True
-        keep = min(self.max_neighbours, n)
-        block = max(1, _BLOCK_CELLS // n)
-        parts = []
-        for start in range(0, n, block):
-            rows = np.arange(start, min(start + block, n))
-            sims = self._cosine_block(dense, rows)
-            sims[np.arange(len(rows)), rows] = 1.0
-            top = np.argpartition(-sims, keep - 1, axis=1)[:, :keep]
-            kept = np.zeros_like(sims)
-            np.put_along_axis(kept, top, np.take_along_axis(sims, top, axis=1), axis=1)
-            parts.append(sp.csr_matrix(kept))
-        sim = sp.vstack(parts).tocsr()
-        self.sim_columns_ = sim.tocsc()
-        return sim
-
-    @staticmethod
-    def _cosine_block(vectors, rows: np.ndarray) -> np.ndarray:
-        if sp.issparse(vectors):
-            vectors = vectors.astype(np.float64)  # one dtype for the compiled k-NN kernel
-            norms = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
-            norms[norms == 0] = 1.0
-            unit = (sp.diags(1.0 / norms) @ vectors).tocsr()
+    def _similarity_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Cosine of the given items' text vectors to every item's (KNN builds the dense or top-M matrix)."""
+        if getattr(self, "unit_vectors_", None) is None:
+            self.unit_vectors_ = _unit_rows(self.item_vectors_)
+        unit = self.unit_vectors_
+        if sp.issparse(unit):
+            # TF-IDF stays sparse: its cosine is a sparse product, far cheaper than densifying the terms.
             return np.ascontiguousarray((unit[rows] @ unit.T).toarray())
-        return cosine_rows(np.asarray(vectors, dtype=np.float64), rows)
+        return np.ascontiguousarray(unit[rows] @ unit.T)
 
     # --------------------------------------------------------------- score
     # Pairs go through full score rows, where the user-mean fall-back lives.
@@ -179,3 +154,16 @@ class ContentSBERT(ContentKNN):
 
         self._check_fitted()
         return np.asarray(encode([text]))
+
+
+def _unit_rows(vectors):
+    """Rows scaled to unit length (zero rows stay zero), in float64 for the compiled k-NN kernel."""
+    if sp.issparse(vectors):
+        vectors = sp.csr_matrix(vectors, dtype=np.float64)
+        norms = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return (sp.diags(1.0 / norms) @ vectors).tocsr()
+    vectors = np.asarray(vectors, dtype=np.float64)
+    norms = np.linalg.norm(vectors, axis=1)
+    norms[norms == 0] = 1.0
+    return vectors / norms[:, None]

@@ -69,6 +69,10 @@ class SVD(Recommender):
         )
 
     def _fit(self, dataset: Dataset) -> None:
+        self._fit_surprise(dataset)
+
+    def _fit_surprise(self, dataset: Dataset):
+        """Fit with Surprise and read its parameters into arrays over our indices; returns Surprise's model."""
         trainset = build_trainset(dataset)
         algo = self._surprise_algo().fit(trainset)
         users, items = inner_to_index(trainset)
@@ -82,6 +86,7 @@ class SVD(Recommender):
         self.known_users_[users] = True
         self.known_items_ = np.zeros(dataset.n_items, bool)
         self.known_items_[items] = True
+        return algo
 
     def _score_users(self, user_idx):
         scores = (
@@ -121,14 +126,20 @@ class SVD(Recommender):
         (SGD's per-rating regularisation summed over the user's n ratings): a ridge regression.
         """
         item_idx = np.asarray(item_idx, dtype=np.int64)
+        implicit = self._implicit_part(item_idx)
         target = np.asarray(ratings, float) - self.global_mean_ - self.item_bias_[item_idx]
+        target = target - self.item_factors_[item_idx] @ implicit
         features = self.item_factors_[item_idx]
         if self.biased:
             features = np.hstack([np.ones((len(item_idx), 1)), features])
         penalty = len(item_idx) * self.reg_all * np.eye(features.shape[1])
         solution = np.linalg.solve(features.T @ features + penalty, features.T @ target)
         user_bias, factors = (solution[0], solution[1:]) if self.biased else (0.0, solution)
-        return self.global_mean_ + user_bias + self.item_bias_ + self.item_factors_ @ factors
+        return self.global_mean_ + user_bias + self.item_bias_ + self.item_factors_ @ (factors + implicit)
+
+    def _implicit_part(self, item_idx: np.ndarray) -> np.ndarray:
+        """What the rated items add to a new user's vector (nothing in plain SVD)."""
+        return np.zeros(self.item_factors_.shape[1])
 
 
 class SVDpp(SVD):
@@ -161,36 +172,18 @@ class SVDpp(SVD):
                              random_state=self.random_state, verbose=False)
 
     def _fit(self, dataset: Dataset) -> None:
-        trainset = build_trainset(dataset)
-        algo = self._surprise_algo().fit(trainset)
-        users, items = inner_to_index(trainset)
-        self.global_mean_ = trainset.global_mean
-        self.user_bias_ = scatter(algo.bu, users, dataset.n_users)
-        self.item_bias_ = scatter(algo.bi, items, dataset.n_items)
-        self.item_factors_ = scatter(algo.qi, items, dataset.n_items)
+        algo = self._fit_surprise(dataset)
+        _, items = inner_to_index(algo.trainset)
         self.implicit_factors_ = scatter(algo.yj, items, dataset.n_items)
-        self.known_users_ = np.zeros(dataset.n_users, bool)
-        self.known_users_[users] = True
-        self.known_items_ = np.zeros(dataset.n_items, bool)
-        self.known_items_[items] = True
         # Effective user vector p_u + |I_u|^-1/2 sum_j y_j, as Surprise's estimate() forms it.
         matrix = dataset.matrix.copy()
         matrix.data[:] = 1.0
         counts = np.maximum(dataset.user_counts, 1)
         implicit = (matrix @ self.implicit_factors_) / np.sqrt(counts)[:, None]
-        self.user_factors_ = scatter(algo.pu, users, dataset.n_users) + np.where(
-            self.known_users_[:, None], implicit, 0.0
-        )
+        self.user_factors_ = self.user_factors_ + np.where(self.known_users_[:, None], implicit, 0.0)
 
-    def fold_in(self, item_idx, ratings):
-        item_idx = np.asarray(item_idx, dtype=np.int64)
-        implicit = self.implicit_factors_[item_idx].sum(0) / np.sqrt(len(item_idx))
-        target = np.asarray(ratings, float) - self.global_mean_ - self.item_bias_[item_idx]
-        target = target - self.item_factors_[item_idx] @ implicit
-        features = np.hstack([np.ones((len(item_idx), 1)), self.item_factors_[item_idx]])
-        penalty = len(item_idx) * self.reg_all * np.eye(features.shape[1])
-        solution = np.linalg.solve(features.T @ features + penalty, features.T @ target)
-        return self.global_mean_ + solution[0] + self.item_bias_ + self.item_factors_ @ (solution[1:] + implicit)
+    def _implicit_part(self, item_idx):
+        return self.implicit_factors_[item_idx].sum(0) / np.sqrt(len(item_idx))
 
 
 class NMF(SVD):

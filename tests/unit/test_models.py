@@ -265,3 +265,11 @@ def test_sparse_block_kernel_equals_the_dense_reference():
         expected = select_sums_numpy(dense, values, k)
         for got, want in zip(ours, expected):
             np.testing.assert_allclose(got, want, atol=1e-12)
+
+
+def test_content_model_sparse_mode_matches_dense_when_it_keeps_every_neighbour(small_dataset):
+    dense = make_model("content-tfidf", k=5).fit(small_dataset)
+    sparse = make_model("content-tfidf", k=5, max_dense=10, max_neighbours=small_dataset.n_items).fit(small_dataset)
+    assert sparse.sparse_ and not dense.sparse_
+    users = np.arange(small_dataset.n_users)
+    np.testing.assert_allclose(sparse.score_users(users), dense.score_users(users), atol=1e-12)
