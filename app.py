@@ -26,6 +26,7 @@ page = st.navigation(pages)
 with st.sidebar:
     st.markdown("### :material/movie_filter: recsys-lab")
     st.caption("Load ratings → train models → compare them → look inside.")
+ui.warm_up_kernels()
 # A session's first visit, on any page, starts with the bundled sample (never over the person's own data).
 ui.ensure_sample_once()
 ui.sidebar_status()

@@ -214,6 +214,18 @@ def guard(what: str) -> Iterator[None]:
                  "the rest of the page still works.", icon=":material/error:")
 
 
+# ------------------------------------------------------------------ start-up
+@st.cache_resource(show_spinner=False)
+def warm_up_kernels() -> bool:
+    """Once per server process: compile the k-NN kernels in the background (numba, ~5 s on a fresh machine)."""
+    import threading
+
+    from recsys_core.models._neighbours import warm_up
+
+    threading.Thread(target=warm_up, name="numba-warm-up", daemon=True).start()
+    return True
+
+
 # ------------------------------------------------------------------ cached views
 def _views() -> dict[str, Callable]:
     from recsys_core.evaluation.runner import summarise

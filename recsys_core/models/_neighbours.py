@@ -209,3 +209,19 @@ def grouped_select_sums(sims: np.ndarray, rows: np.ndarray, indptr: np.ndarray, 
         return out[0], out[1], out[2].astype(np.int64)
     return _grouped_select_sums(sims, rows, np.asarray(indptr, np.int64), np.asarray(members, np.int64),
                                 np.ascontiguousarray(values, dtype=np.float64), groups, int(k))
+
+
+def warm_up() -> None:
+    """Compile (or load from the on-disk cache) every kernel on tiny inputs.
+
+    The dashboard calls this in a background thread at start, so the first
+    k-NN fit on a fresh machine does not wait ~5 s for numba.
+    """
+    import scipy.sparse as sp
+
+    sims = np.eye(3)
+    rows = np.arange(3)
+    values = np.ones(3)
+    select_sums(sims, rows, rows, values, 1)
+    grouped_select_sums(sims, rows, np.array([0, 3]), rows, values, np.array([0]), 1)
+    csr_select_sums(sp.csr_matrix(sims), values, 1)

@@ -273,3 +273,9 @@ def test_content_model_sparse_mode_matches_dense_when_it_keeps_every_neighbour(s
     assert sparse.sparse_ and not dense.sparse_
     users = np.arange(small_dataset.n_users)
     np.testing.assert_allclose(sparse.score_users(users), dense.score_users(users), atol=1e-12)
+
+
+def test_kernel_warm_up_runs():
+    from recsys_core.models._neighbours import warm_up
+
+    warm_up()  # compiles or loads every kernel; raises if a signature is wrong
