@@ -407,12 +407,6 @@ class KNN(Recommender):
             return self.sim_
         return None
 
-    def neighbours_of_user(self, user_idx: int, n: int = 10) -> np.ndarray:
-        """The user's most similar users (user-based models)."""
-        row = self._sim_rows(np.array([user_idx]))[0].copy()
-        row[user_idx] = -np.inf
-        return np.argsort(-row, kind="stable")[:n]
-
     # ----------------------------------------------------------- cold start
     def fold_in(self, item_idx, ratings):
         return self.fold_in_with_support(item_idx, ratings)[0]
