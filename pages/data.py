@@ -28,13 +28,28 @@ ROLE_LABELS = {"user": "User id", "item": "Item id", "rating": "Rating", "timest
 NONE = "(none)"
 
 
-def detected(upload, kind: str):
-    """FileFormat of an uploaded file, detected once per upload; None (error shown) when unreadable."""
+SEPARATORS = {"detect": None, "comma ,": ",", "tab": "\t", "semicolon ;": ";", "pipe |": "|", "double colon ::": "::"}
+HEADERS = {"detect": None, "yes": True, "no": False}
+
+
+def layout_override(upload, kind: str) -> dict:
+    """Separator and header line as detected, or as the person says where detection got the file wrong."""
+    with st.expander("Separator and header line (change only if the preview looks wrong)"):
+        left, right = st.columns(2)
+        sep = left.selectbox("Separator", list(SEPARATORS), key=f"sep:{kind}:{upload.file_id}")
+        header = right.selectbox("First line is a header", list(HEADERS), key=f"header:{kind}:{upload.file_id}",
+                                 help="A header holds column names, e.g. userId,movieId,rating. A header of "
+                                      "numbers only (0,1,2) cannot be told from data: say 'yes' here.")
+    return {"separator": SEPARATORS[sep], "has_header": HEADERS[header]}
+
+
+def detected(upload, kind: str, layout: dict):
+    """FileFormat of an uploaded file, detected once per upload and layout; None (error shown) when unreadable."""
     store = st.session_state.setdefault("formats", {})
-    key = (upload.file_id, kind)
+    key = (upload.file_id, kind, layout["separator"], layout["has_header"])
     if key not in store:
         try:
-            store[key] = loader.detect_format(upload, kind=kind)
+            store[key] = loader.detect_format(upload, kind=kind, **layout)
         except DataValidationError as error:
             store[key] = str(error)
     found = store[key]
@@ -59,11 +74,11 @@ def mapping_editor(upload, fmt, kind: str, required: tuple[str, ...], optional: 
         suggested = fmt.mapping.get(role)
         index = options.index(suggested) if suggested in options else 0
         chosen = cell.selectbox(ROLE_LABELS.get(role, role) + ("" if role in required else " (optional)"), options,
-                                index=index, key=f"map:{kind}:{upload.file_id}:{role}",
+                                index=index, key=f"map:{kind}:{upload.file_id}:{fmt.separator}:{fmt.has_header}:{role}",
                                 help=f"Which column of {upload.name} holds the {ROLE_LABELS.get(role, role).lower()}.")
         mapping[role] = None if chosen == NONE else chosen
     if len(fmt.preview):
-        st.dataframe(fmt.preview.head(5), hide_index=True, width="stretch", key=f"preview:{kind}:{upload.file_id}")
+        st.dataframe(fmt.preview.head(5), hide_index=True, width="stretch", key=f"preview:{kind}:{upload.file_id}:{fmt.separator}:{fmt.has_header}")
         st.caption("The first rows as read from the file.")
     return mapping
 
@@ -86,10 +101,12 @@ with upload_tab:
         tag_names_file = tag_right.file_uploader("Tag names (Goodbooks tags.csv only)", key="upload_tag_names")
 
     mappings: dict[str, dict] = {}
+    layouts: dict[str, dict] = {}
     ready = ratings_file is not None
     if ratings_file is not None:
         st.markdown(f"##### Ratings · {ui.md(ratings_file.name)}")
-        fmt = detected(ratings_file, "ratings")
+        layouts["ratings"] = layout_override(ratings_file, "ratings")
+        fmt = detected(ratings_file, "ratings", layouts["ratings"])
         if fmt is None:
             ready = False
         else:
@@ -99,14 +116,16 @@ with upload_tab:
                            "(implicit feedback): RMSE is then meaningless and only ranking metrics count.")
     if items_file is not None:
         st.markdown(f"##### Items · {ui.md(items_file.name)}")
-        fmt = detected(items_file, "items")
+        layouts["items"] = layout_override(items_file, "items")
+        fmt = detected(items_file, "items", layouts["items"])
         if fmt is None:
             ready = False
         else:
             mappings["items"] = mapping_editor(items_file, fmt, "items", ("item",), ("title", "genres"))
     if users_file is not None:
         st.markdown(f"##### Users · {ui.md(users_file.name)}")
-        fmt = detected(users_file, "users")
+        layouts["users"] = layout_override(users_file, "users")
+        fmt = detected(users_file, "users", layouts["users"])
         if fmt is None:
             ready = False
         else:
@@ -128,7 +147,7 @@ with upload_tab:
                     ratings_file, items_file, users_file,
                     tags=tags_file, tag_names=tag_names_file,
                     mapping=mappings.get("ratings"), item_mapping=mappings.get("items"),
-                    user_mapping=mappings.get("users"), name=name or None,
+                    user_mapping=mappings.get("users"), name=name or None, layouts=layouts,
                 )
         except DataValidationError as error:
             st.error(ui.md(str(error)), icon=":material/error:")

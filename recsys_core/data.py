@@ -143,6 +143,10 @@ _NAME_HINTS = {
 }
 
 
+#: Overrides of detection for one file: ``{"separator": ",", "has_header": True}`` (None: detect).
+Layout = Mapping[str, Any]
+
+
 def _norm(name: object) -> str:
     return re.sub(r"[\s_\-]+", "", str(name)).lower()
 
@@ -407,6 +411,24 @@ def _choose_separator(lines: list[str], name: str) -> tuple[str, list[list[str]]
     return best[1], best[2], best[3]
 
 
+def _given_separator(lines: list[str], sep: str, name: str) -> tuple[str, list[list[str]], int]:
+    """The person's choice of separator, checked: it must split lines into at least two fields."""
+    if sep not in _SEPARATORS:
+        raise DataValidationError(
+            f"{name}: unknown separator {sep!r}; choose one of " + ", ".join(repr(s) for s in _SEPARATORS) + "."
+        )
+    rows = _split_sample(lines, sep)
+    counts = np.array([len(row) for row in rows])
+    values, freq = np.unique(counts, return_counts=True)
+    modal = int(values[np.argmax(freq)])
+    if modal < 2:
+        raise DataValidationError(
+            f"{name}: with the separator {sep!r} every line holds a single value (line 1 reads {lines[0][:60]!r}). "
+            "Choose another separator, or let it be detected."
+        )
+    return sep, rows, modal
+
+
 def _looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
     # A recognised name counts only on a line without numbers: a first data
     # line may hold a title like "Stars" but always holds a numeric id or rating.
@@ -545,14 +567,18 @@ _KIND_ROLES = {
 }
 
 
-def _sniff(text: _Text, kind: str | None) -> FileFormat:
+def _sniff(text: _Text, kind: str | None, layout: Layout | None = None) -> FileFormat:
     sample = text.text[:_SNIFF_CHARS]
     if len(text.text) > _SNIFF_CHARS and "\n" in sample:
         sample = sample[: sample.rfind("\n")]
     lines = [line for line in sample.split("\n") if line.strip()][:_SNIFF_LINES]
-    sep, rows, modal = _choose_separator(lines, text.name)
+    separator, header = (layout or {}).get("separator"), (layout or {}).get("has_header")
+    if separator:
+        sep, rows, modal = _given_separator(lines, separator, text.name)
+    else:
+        sep, rows, modal = _choose_separator(lines, text.name)
     first, rest = rows[0], rows[1:]
-    has_header = _looks_like_header(first, rest)
+    has_header = _looks_like_header(first, rest) if header is None else bool(header)
     if has_header:
         columns = _header_names(first)
         guessed, layout, description = _kind_from_names(columns)
@@ -577,7 +603,14 @@ def _sniff(text: _Text, kind: str | None) -> FileFormat:
     )
 
 
-def detect_format(source: Source, *, name: str | None = None, kind: str | None = None) -> FileFormat:
+def detect_format(
+    source: Source,
+    *,
+    name: str | None = None,
+    kind: str | None = None,
+    separator: str | None = None,
+    has_header: bool | None = None,
+) -> FileFormat:
     """Detect separator, header, encoding, columns and a suggested column mapping.
 
     Parameters
@@ -590,6 +623,9 @@ def detect_format(source: Source, *, name: str | None = None, kind: str | None =
         What the caller will read the file as; decides the positional names
         of a headerless file and which roles the mapping suggests. By default
         it is guessed from the content.
+    separator, has_header : optional
+        Override the detected separator (one of ``, \t ; | ::``) or the
+        header guess, where detection got a file wrong.
 
     Returns
     -------
@@ -601,7 +637,7 @@ def detect_format(source: Source, *, name: str | None = None, kind: str | None =
     DataValidationError
         If the file is empty, binary or has no separable columns.
     """
-    return _sniff(_read_text(source, name), kind)
+    return _sniff(_read_text(source, name), kind, {"separator": separator, "has_header": has_header})
 
 
 # --------------------------------------------------------------- parsing
@@ -725,9 +761,9 @@ def _parse(text: _Text, fmt: FileFormat, numeric: tuple[str, ...] = ()) -> _Tabl
     return _Table(name=text.name, fmt=fmt, frame=frame, lines=np.asarray(data_lines), notes=list(text.notes))
 
 
-def _load_table(source: Source, name: str | None, kind: str) -> _Table:
+def _load_table(source: Source, name: str | None, kind: str, layout: Layout | None = None) -> _Table:
     text = _read_text(source, name)
-    return _parse(text, _sniff(text, kind))
+    return _parse(text, _sniff(text, kind, layout))
 
 
 # ------------------------------------------------------------ validation
@@ -922,9 +958,10 @@ def _load_ratings(
     name: str | None,
     mapping: Mapping[str, str | None] | None,
     rating_scale: tuple[float, float] | None,
+    layout: Layout | None = None,
 ) -> _Ratings:
     text = _read_text(source, name)
-    fmt = _sniff(text, "ratings")
+    fmt = _sniff(text, "ratings", layout)
     roles = _resolve_mapping(fmt, mapping, _RATING_ROLES, ("user", "item"))
     tag_column = _find_column(fmt.columns, "tag")
     if roles["rating"] is None and "rating" not in (mapping or {}) and tag_column is not None:
@@ -1013,6 +1050,8 @@ def read_ratings(
     mapping: Mapping[str, str | None] | None = None,
     name: str | None = None,
     rating_scale: tuple[float, float] | None = None,
+    separator: str | None = None,
+    has_header: bool | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Read a ratings (or interactions) file into a clean frame.
 
@@ -1031,6 +1070,8 @@ def read_ratings(
         Lowest and highest rating allowed; ratings outside are an error.
         Inferred from the data when not given (snapped to 1-5, 0.5-5, 1-10,
         0-5 or 0-10 when the values fit).
+    separator, has_header : optional
+        Override detection (see :func:`detect_format`).
 
     Returns
     -------
@@ -1048,7 +1089,7 @@ def read_ratings(
         column, empty ids, ratings that are empty, not numbers or outside
         ``rating_scale``, or unreadable times.
     """
-    ratings = _load_ratings(source, name, mapping, rating_scale)
+    ratings = _load_ratings(source, name, mapping, rating_scale, {"separator": separator, "has_header": has_header})
     return ratings.frame, ratings.report
 
 
@@ -1423,6 +1464,7 @@ def load_dataset(
     user_mapping: Mapping[str, str | None] | None = None,
     name: str | None = None,
     rating_scale: tuple[float, float] | None = None,
+    layouts: Mapping[str, Layout] | None = None,
 ) -> Dataset:
     """Load ratings and optional metadata files into one :class:`Dataset`.
 
@@ -1441,6 +1483,9 @@ def load_dataset(
         ``u.data`` path, else the file name without extension).
     rating_scale : (float, float), optional
         Allowed ratings; inferred from the data when not given.
+    layouts : dict, optional
+        ``"ratings"``, ``"items"`` or ``"users"`` -> ``{"separator": ...,
+        "has_header": ...}``, overriding detection for that file.
 
     Returns
     -------
@@ -1453,11 +1498,12 @@ def load_dataset(
         For any problem in any of the files, and when none of the metadata
         ids match the ratings (wrong file or wrong id column).
     """
-    loaded = _load_ratings(ratings, None, mapping, rating_scale)
+    layouts = layouts or {}
+    loaded = _load_ratings(ratings, None, mapping, rating_scale, layouts.get("ratings"))
     report = list(loaded.report)
     items_frame = users_frame = None
     if items is not None:
-        items_table = _load_table(items, None, "items")
+        items_table = _load_table(items, None, "items", layouts.get("items"))
         items_frame, items_report = _items_from_table(items_table, item_mapping, tags, tag_names)
         report += items_report
         items_frame = _align(items_frame, ITEM, loaded.frame[ITEM], items_table.name, loaded.name, report)
@@ -1466,7 +1512,7 @@ def load_dataset(
             "Tags were given without an items file. Also choose the items file the tags belong to."
         )
     if users is not None:
-        users_table = _load_table(users, None, "users")
+        users_table = _load_table(users, None, "users", layouts.get("users"))
         users_frame, users_report = _users_from_table(users_table, user_mapping)
         report += users_report
         users_frame = _align(users_frame, USER, loaded.frame[USER], users_table.name, loaded.name, report)

@@ -90,3 +90,23 @@ def test_a_binary_file_is_refused_before_loading():
     assert any("not a text file" in e or "PNG" in e for e in texts(at.error))
     load = next(b for b in at.button if b.label == "Load these files")
     assert load.disabled
+
+
+def test_a_header_detection_can_be_overridden_before_loading():
+    # A header of numbers only ("0,1,2", as pandas writes integer column names) reads as data by default.
+    content = b"0,1,2\n1,10,4\n2,10,5\n2,11,3\n"
+    at = new_app()
+    at.file_uploader(key="upload_ratings").upload("export.csv", content, "text/csv")
+    at.run()
+    assert not at.exception
+    assert any("no header line" in text for text in texts(at.caption))
+    next(s for s in at.selectbox if s.label == "First line is a header").set_value("yes").run()
+    assert any("with a header line" in text for text in texts(at.caption))
+    selects = {s.label: s for s in at.selectbox}
+    selects["User id"].set_value("0")
+    selects["Item id"].set_value("1")
+    selects["Rating (optional)"].set_value("2")
+    at.run()
+    next(b for b in at.button if b.label == "Load these files").click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert at.session_state["dataset"].n_ratings == 3

@@ -693,3 +693,30 @@ def test_100k_half_star_ratings_load_with_duplicates_removed(tmp_path: Path) -> 
     assert len(loaded) == expected_unique
     assert loaded.attrs["rating_scale"] == (0.5, 5.0)
     assert any(f"{n - expected_unique:,} duplicate" in line or f"{n - expected_unique} duplicate" in line for line in report)
+
+
+# ----------------------------------------------------------- overriding detection
+def test_a_numeric_header_can_be_declared_where_detection_reads_it_as_data(tmp_path: Path) -> None:
+    # pandas writes integer column names as a header line "0,1,2": indistinguishable from a data line.
+    path = write(tmp_path, "export.csv", "0,1,2\n1,10,4\n2,10,5\n")
+    guessed, _ = read_ratings(path)
+    assert len(guessed) == 3  # the header was taken for a rating of user 0
+    fmt = detect_format(path, kind="ratings", has_header=True)
+    assert fmt.has_header and fmt.columns == ["0", "1", "2"]
+    frame, _ = read_ratings(path, has_header=True, mapping={"user": "0", "item": "1", "rating": "2"})
+    assert frame["user"].tolist() == ["1", "2"] and frame["rating"].tolist() == [4.0, 5.0]
+    ds = load_dataset(path, layouts={"ratings": {"has_header": True}}, mapping={"user": "0", "item": "1", "rating": "2"})
+    assert ds.n_ratings == 2
+
+
+def test_a_chosen_separator_is_used_and_checked(tmp_path: Path) -> None:
+    path = write(tmp_path, "ratings.txt", "user\titem\trating\n1\t10\t4\n2\t11\t3\n")
+    assert detect_format(path, separator="\t").separator == "\t"
+    frame, _ = read_ratings(path, separator="\t")
+    assert frame["item"].tolist() == ["10", "11"]
+    with pytest.raises(DataValidationError) as error:
+        read_ratings(path, separator=";")
+    message = str(error.value)
+    assert "ratings.txt" in message and "';'" in message and "single value" in message
+    with pytest.raises(DataValidationError, match="unknown separator"):
+        detect_format(path, separator="#")
