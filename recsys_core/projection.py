@@ -228,7 +228,8 @@ def _tsne(vectors: np.ndarray, seed: int, **params: Any) -> np.ndarray:
 
     n = vectors.shape[0]
     # On unit rows Euclidean distance is a monotone function of cosine.
-    options = {"perplexity": min(30.0, (n - 1) / 3), "init": "pca", "random_state": seed, **params}
+    # 500 iterations instead of scikit-learn's 1,000: the map is settled for a dashboard view, in half the time.
+    options = {"perplexity": min(30.0, (n - 1) / 3), "init": "pca", "random_state": seed, "max_iter": 500, **params}
     with _one_openmp_thread():
         return TSNE(n_components=2, **options).fit_transform(vectors)
 
