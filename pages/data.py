@@ -103,33 +103,23 @@ with upload_tab:
     mappings: dict[str, dict] = {}
     layouts: dict[str, dict] = {}
     ready = ratings_file is not None
-    if ratings_file is not None:
-        st.markdown(f"##### Ratings · {ui.md(ratings_file.name)}")
-        layouts["ratings"] = layout_override(ratings_file, "ratings")
-        fmt = detected(ratings_file, "ratings", layouts["ratings"])
+    # kind -> (file, heading, required roles, optional roles)
+    sections = {"ratings": (ratings_file, "Ratings", ("user", "item"), ("rating", "timestamp")),
+                "items": (items_file, "Items", ("item",), ("title", "genres")),
+                "users": (users_file, "Users", ("user",), ())}
+    for kind, (upload, heading, required, optional) in sections.items():
+        if upload is None:
+            continue
+        st.markdown(f"##### {heading} · {ui.md(upload.name)}")
+        layouts[kind] = layout_override(upload, kind)
+        fmt = detected(upload, kind, layouts[kind])
         if fmt is None:
             ready = False
-        else:
-            mappings["ratings"] = mapping_editor(ratings_file, fmt, "ratings", ("user", "item"), ("rating", "timestamp"))
-            if mappings["ratings"]["rating"] is None:
-                st.caption(":material/info: Without a rating column every row counts as one interaction "
-                           "(implicit feedback): RMSE is then meaningless and only ranking metrics count.")
-    if items_file is not None:
-        st.markdown(f"##### Items · {ui.md(items_file.name)}")
-        layouts["items"] = layout_override(items_file, "items")
-        fmt = detected(items_file, "items", layouts["items"])
-        if fmt is None:
-            ready = False
-        else:
-            mappings["items"] = mapping_editor(items_file, fmt, "items", ("item",), ("title", "genres"))
-    if users_file is not None:
-        st.markdown(f"##### Users · {ui.md(users_file.name)}")
-        layouts["users"] = layout_override(users_file, "users")
-        fmt = detected(users_file, "users", layouts["users"])
-        if fmt is None:
-            ready = False
-        else:
-            mappings["users"] = mapping_editor(users_file, fmt, "users", ("user",), ())
+            continue
+        mappings[kind] = mapping_editor(upload, fmt, kind, required, optional)
+        if kind == "ratings" and mappings[kind]["rating"] is None:
+            st.caption(":material/info: Without a rating column every row counts as one interaction "
+                       "(implicit feedback): RMSE is then meaningless and only ranking metrics count.")
 
     if ratings_file is None:
         st.info("Choose a ratings file to start. Not sure about the format? See the **File format** tab, "
