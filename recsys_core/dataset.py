@@ -27,6 +27,18 @@ from .errors import UnknownIdError
 USER, ITEM, RATING, TIMESTAMP = "user", "item", "rating", "timestamp"
 
 
+def default_relevance_threshold(rating_scale: tuple[float, float]) -> float:
+    """Rating from which an explicit rating counts as relevant (positive): ``lo + 0.75 (hi - lo)``.
+
+    4.0 on a 1-5 scale, 3.875 on 0.5-5, 7.75 on 1-10. Ratings are compared
+    with ``>=``, so on a 0.5-step 0.5-5 scale this means 4.0 and above. The
+    evaluation's relevance and the ranking models' "positive" feedback both
+    read this one function.
+    """
+    low, high = rating_scale
+    return float(low + 0.75 * (high - low))
+
+
 def _fingerprint(*frames: pd.DataFrame | None) -> str:
     digest = hashlib.sha256()
     for frame in frames:

@@ -33,3 +33,11 @@ class UnknownIdError(RecsysError, KeyError):
 
 class ColdStartError(RecsysError, ValueError):
     """A model cannot serve a new user described in this way (the message says why)."""
+
+
+class ModelMemoryError(RecsysError, MemoryError):
+    """A fit would need more memory than the machine has free; raised before allocating, with the estimate."""
+
+
+class TuningError(RecsysError, ValueError):
+    """Tuning cannot run as asked (too few ratings per user for a validation split, no valid trial...)."""

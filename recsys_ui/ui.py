@@ -63,87 +63,67 @@ SPLIT_LABELS = {
     "leave-last-out": "Leave last out (each user's last ratings are tested)",
 }
 
-#: How each hyper-parameter is edited: widget kind, bounds and step.
-PARAM_WIDGETS: dict[str, dict[str, Any]] = {
-    "k": dict(kind="int", min=1, max=500, step=5),
-    "min_k": dict(kind="int", min=1, max=100, step=1),
-    "similarity": dict(kind="choice", options=["msd", "cosine", "pearson", "pearson_baseline"]),
-    "user_based": dict(kind="choice", options=[True, False],
-                       labels={True: "similar users (user-based)", False: "similar items (item-based)"}),
-    "min_support": dict(kind="int", min=1, max=100, step=1),
-    "shrinkage": dict(kind="float", min=0.0, max=1000.0, step=10.0),
-    "n_factors": dict(kind="int", min=1, max=500, step=10),
-    "n_epochs": dict(kind="int", min=1, max=200, step=5),
-    "lr_all": dict(kind="float", min=0.0001, max=0.5, step=0.001, format="%.4f"),
-    "reg_all": dict(kind="float", min=0.0, max=5.0, step=0.01, format="%.3f"),
-    "biased": dict(kind="bool"),
-    "n_cltr_u": dict(kind="int", min=1, max=50, step=1),
-    "n_cltr_i": dict(kind="int", min=1, max=50, step=1),
-    "method": dict(kind="choice", options=["als", "sgd"]),
-    "reg_u": dict(kind="float", min=0.0, max=200.0, step=1.0),
-    "reg_i": dict(kind="float", min=0.0, max=200.0, step=1.0),
-}
-
-
 def model_title(name: str) -> str:
     cls = REGISTRY[name]
     return f"{name} · {cls.family}" if cls.family else name
 
 
 def default_params(name: str) -> dict[str, Any]:
-    """Engine defaults with the dashboard's overrides, for the parameters the UI shows."""
+    """Engine defaults with the dashboard's overrides, for the parameters the model declares."""
     cls = REGISTRY[name]
     defaults = {**cls().get_params(), **UI_DEFAULTS.get(name, {})}
-    return {p: defaults[p] for p in cls.parameter_help if p in defaults}
+    return {param.name: defaults[param.name] for param in cls.params if param.name in defaults}
 
 
-def param_widgets(name: str, container=None) -> dict[str, Any]:
-    """One widget per main hyper-parameter of a model (help text from the model); returns the values."""
+def param_widgets(name: str, container=None, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One widget per declared hyper-parameter of a model (from its ``params``); returns the values.
+
+    ``values`` (e.g. the tuner's best parameters) replace the defaults the widgets start from.
+    """
     target = container or st
     cls = REGISTRY[name]
-    values: dict[str, Any] = {}
+    chosen: dict[str, Any] = {}
     defaults = default_params(name)
     if not defaults:
         target.caption("No hyper-parameters: nothing to tune.")
-        return values
-    for param, default in defaults.items():
-        spec = PARAM_WIDGETS.get(param) or _guess_widget(default)
-        key = f"param:{name}:{param}"
-        label = param
-        helptext = cls.parameter_help.get(param, "")
-        if param in UI_DEFAULTS.get(name, {}):
-            helptext += f" (The dashboard starts at {default!r} here; the engine default differs.)"
-        kind = spec["kind"]
-        if kind == "bool":
-            values[param] = target.toggle(label, value=bool(default), key=key, help=helptext, persist_state="session")
-        elif kind == "choice":
-            options = list(spec["options"])
-            if default not in options:
-                options.append(default)
-            labels = spec.get("labels", {})
-            values[param] = target.selectbox(label, options, index=options.index(default), key=key, help=helptext,
-                                             format_func=lambda v, labels=labels: labels.get(v, str(v)),
-                                             persist_state="session")
-        elif kind == "int":
-            values[param] = int(target.number_input(label, min_value=int(spec["min"]), max_value=int(spec["max"]),
-                                                    value=int(default), step=int(spec["step"]), key=key,
-                                                    help=helptext, persist_state="session"))
-        else:
-            values[param] = float(target.number_input(label, min_value=float(spec["min"]), max_value=float(spec["max"]),
-                                                      value=float(default), step=float(spec["step"]),
-                                                      format=spec.get("format", "%.2f"), key=key, help=helptext,
-                                                      persist_state="session"))
-    return values
+        return chosen
+    for param in cls.params:
+        if param.name not in defaults:
+            continue
+        default = defaults[param.name]
+        key = f"param:{name}:{param.name}"
+        if values and param.name in values:
+            st.session_state[key] = param.coerce(values[param.name]) if values[param.name] is not None else None
+        helptext = param.help
+        if param.name in UI_DEFAULTS.get(name, {}):
+            helptext += f" (The dashboard starts at {param.label(default)} here; the engine default differs.)"
+        chosen[param.name] = _widget(target, param, default, key, helptext)
+    return chosen
 
 
-def _guess_widget(default: Any) -> dict[str, Any]:
-    if isinstance(default, bool):
-        return dict(kind="bool")
-    if isinstance(default, int):
-        return dict(kind="int", min=0, max=max(1000, default * 10), step=1)
-    if isinstance(default, float):
-        return dict(kind="float", min=0.0, max=max(10.0, default * 10), step=max(default / 10, 0.001), format="%.4f")
-    return dict(kind="choice", options=[default])
+def _widget(target, param, default: Any, key: str, helptext: str) -> Any:
+    """The input for one ``Param``: toggle, select box or number box with its declared bounds.
+
+    A value already in the session (the person's edit, or the tuner's best value) wins over the
+    default, which is then not passed again (Streamlit warns when both are given).
+    """
+    common = dict(key=key, help=helptext, persist_state="session")
+    preset = key in st.session_state
+    if param.kind == "bool":
+        return target.toggle(param.name, **({} if preset else {"value": bool(default)}), **common)
+    if param.kind == "choice":
+        options = list(param.choices) + ([default] if default not in param.choices else [])
+        return target.selectbox(param.name, options, format_func=param.label,
+                                **({} if preset else {"index": options.index(default)}), **common)
+    if param.kind == "int":
+        return int(target.number_input(param.name, min_value=int(param.low), max_value=int(param.high),
+                                       step=int(param.step or 1), **({} if preset else {"value": int(default)}),
+                                       **common))
+    start = None if default is None else float(default)
+    value = target.number_input(param.name, min_value=float(param.low), max_value=float(param.high),
+                                step=float(param.step or 0.1), format=param.fmt, placeholder="automatic",
+                                **({} if preset else {"value": start}), **common)
+    return None if value is None else float(value)
 
 
 def how_it_works(name: str, container=None) -> None:
@@ -459,19 +439,6 @@ def last_split(current: Results) -> Split:
     return splits_for(data, current.split_method, current.split_params)[-1]
 
 
-@dataclass(frozen=True)
-class _TextProgressSpec(ModelSpec):
-    """A ModelSpec whose model reports text-encoding progress (content-sbert's first run is slow)."""
-
-    text_progress: Callable[[int, int], None] | None = field(default=None, compare=False)
-
-    def build(self) -> Recommender:
-        model = super().build()
-        if self.text_progress is not None:
-            model.progress = self.text_progress
-        return model
-
-
 def train(data: Dataset, chosen: dict[str, dict[str, Any]], method: str, split_params: dict[str, Any],
           ks: tuple[int, ...]) -> Results | None:
     """Evaluate the chosen models, reusing every run whose settings did not change.
@@ -511,14 +478,9 @@ def train(data: Dataset, chosen: dict[str, dict[str, Any]], method: str, split_p
                 text = f"Model {i + 1} of {n} · {message}" if message != "done" else f"{name}: measuring done"
                 bar.progress(min(1.0, (i + fraction) / n), text=text)
 
-            def text_progress(done: int, total: int, i: int = i, name: str = name) -> None:
-                bar.progress(min(1.0, (i + 0.9 * done / max(total, 1) / folds) / n),
-                             text=f"{name}: encoding item texts {done:,} of {total:,} (first time only)")
-
-            if name == "content-sbert":
-                st.write(":material/hourglass_top: **content-sbert** loads a language model and encodes every item "
-                         "text: the first time takes about a minute, later runs reuse the cached vectors.")
-            spec = _TextProgressSpec(name, dict(params), name, text_progress=text_progress)
+            if REGISTRY[name].fit_note:
+                st.write(f":material/hourglass_top: **{name}** {REGISTRY[name].fit_note}")
+            spec = ModelSpec(name, dict(params), name)
             t0 = time.perf_counter()
             try:
                 result = evaluate(data, [spec], splits=splits, ks=tuple(sorted(ks)), progress=progress)

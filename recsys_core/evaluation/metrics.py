@@ -29,7 +29,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from ..dataset import Dataset
+from ..dataset import Dataset, default_relevance_threshold  # the threshold's one home is dataset.py
 
 Relevance = sp.spmatrix | sp.sparray | Sequence[Iterable[int]]
 
@@ -92,16 +92,6 @@ def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 # ----------------------------------------------------------------- relevance
-def default_relevance_threshold(rating_scale: tuple[float, float]) -> float:
-    """Rating from which an explicit test rating counts as relevant: ``lo + 0.75 (hi - lo)``.
-
-    4.0 on a 1-5 scale, 3.875 on 0.5-5, 7.75 on 1-10. Ratings are compared
-    with ``>=``, so on a 0.5-step 0.5-5 scale this means 4.0 and above.
-    """
-    low, high = rating_scale
-    return float(low + 0.75 * (high - low))
-
-
 def relevant_items(test: Dataset, threshold: float | None = None) -> sp.csr_matrix:
     """Relevant test items of every user, as a boolean CSR matrix.
 

@@ -136,9 +136,17 @@ def evaluate(
             if progress:
                 done = spec_number * len(splits) + fold_number
                 progress(done / total, f"{spec.display}: fold {fold.fold + 1} of {len(splits)}")
+            fit_progress = None
+            if progress:
+                done = spec_number * len(splits) + fold_number
+
+                def fit_progress(fraction: float, message: str, done: int = done, fold: Split = fold) -> None:
+                    progress((done + 0.9 * min(max(fraction, 0.0), 1.0)) / total,
+                             f"{spec.display}: fold {fold.fold + 1} of {len(splits)} · {message}")
             try:
                 model, frame = evaluate_fold(spec, fold, ks=ks, bucket_edges=bucket_edges,
-                                             relevance_threshold=relevance_threshold, features=features)
+                                             relevance_threshold=relevance_threshold, features=features,
+                                             fit_progress=fit_progress)
             except Exception as error:  # noqa: BLE001 -- reported per model, the others go on
                 errors[spec.display] = _describe(error)
                 frames = [f for f in frames if not (f["model"] == spec.display).any()]
@@ -169,6 +177,7 @@ def evaluate_fold(
     bucket_edges: Sequence[int] = (5, 20),
     relevance_threshold: float | None = None,
     features: sp.csr_matrix | None = None,
+    fit_progress: Callable[[float, str], None] | None = None,
 ) -> tuple[Recommender, pd.DataFrame]:
     """Fit one model on one split and measure it; returns the model and its tidy rows."""
     train, test = fold.train, fold.test
@@ -179,7 +188,7 @@ def evaluate_fold(
 
     model = spec.build()
     start = time.perf_counter()
-    model.fit(train)
+    model.fit(train, progress=fit_progress)
     add("fit_seconds", time.perf_counter() - start)
 
     user_bucket = M.activity_buckets(train.user_counts, edges=tuple(bucket_edges))

@@ -12,12 +12,14 @@ from .baselines import BaselineOnly, GlobalMean, MostPopular
 from .coclustering import CoClustering
 from .knn import KNNBaseline, KNNBasic, KNNWithMeans
 from .matrix_factorization import NMF, SVD, SVDpp
+from .ranking import ALS, BPR, EASE, RP3beta, ItemKNNCosine
 
 REGISTRY: dict[str, type[Recommender]] = {
     cls.name: cls
     for cls in (
         GlobalMean, BaselineOnly, MostPopular, SVD, SVDpp, NMF,
         KNNBasic, KNNWithMeans, KNNBaseline, CoClustering,
+        ItemKNNCosine, RP3beta, EASE, ALS, BPR,
     )
 }
 

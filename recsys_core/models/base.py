@@ -17,13 +17,29 @@ rank after every scored item.
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from ..dataset import Dataset
 from ..errors import ColdStartError, NotFittedError
+from .params import Param
+
+#: ``progress(fraction, message)``: how far a fit has come, 0..1.
+FitProgress = Callable[[float, str], None]
+
+#: What a model can do; layers above ask these, never a model's name.
+CAPABILITIES = (
+    "predicts_ratings",     # estimates ratings on the data's scale (RMSE/MAE apply)
+    "item_embeddings",      # item_embeddings() returns one vector per item
+    "user_embeddings",      # user_embeddings() returns one vector per user
+    "similar_items",        # similar_items() / item_similarity_rows() answer
+    "folds_in",             # fold_in() scores a new user from a few ratings without refitting
+    "reads_text",           # text_vector() places free text in the item space
+    "uses_features",        # learns from item/user metadata (genres, tags, demographics)
+    "reports_progress",     # calls the fit progress callback during long fits
+)
 
 #: Scores are rounded to this many decimals before ranking, so that two
 #: estimates equal up to floating-point summation order (4.999999999999999
@@ -50,8 +66,51 @@ class Recommender:
     #: One paragraph and a LaTeX formula for the dashboard's "How it works".
     formula: ClassVar[str] = ""
     explanation: ClassVar[str] = ""
-    #: Parameter name -> what it does, for the dashboard.
+    #: The main hyper-parameters: form, CLI and tuner all read this one list.
+    params: ClassVar[tuple[Param, ...]] = ()
+    #: Parameter name -> what it does (derived from ``params``).
     parameter_help: ClassVar[dict[str, str]] = {}
+    #: Capabilities beyond ``predicts_ratings`` (see ``CAPABILITIES``).
+    has_item_embeddings: ClassVar[bool] = False
+    has_user_embeddings: ClassVar[bool] = False
+    has_similar_items: ClassVar[bool] = False
+    folds_in: ClassVar[bool] = False
+    reads_text: ClassVar[bool] = False
+    uses_features: ClassVar[bool] = False
+    reports_progress: ClassVar[bool] = False
+    #: How a recommendation is explained: "neighbours" (the rated items that led to it),
+    #: "text" (words or meaning shared with the query), "popularity", "factors" or "" (no reason).
+    explains_by: ClassVar[str] = ""
+    #: Shown before a fit that takes noticeably long the first time (e.g. loading a language model).
+    fit_note: ClassVar[str] = ""
+    #: True when the scores for a new user do not depend on what they rated (global mean, popular).
+    personalises: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "params" in cls.__dict__:
+            cls.parameter_help = {param.name: param.help for param in cls.params}
+
+    @classmethod
+    def capabilities(cls) -> dict[str, bool]:
+        """Capability name -> whether this model has it (names in ``CAPABILITIES``)."""
+        return {
+            "predicts_ratings": cls.predicts_ratings,
+            "item_embeddings": cls.has_item_embeddings,
+            "user_embeddings": cls.has_user_embeddings,
+            "similar_items": cls.has_similar_items or cls.has_item_embeddings,
+            "folds_in": cls.folds_in,
+            "reads_text": cls.reads_text,
+            "uses_features": cls.uses_features,
+            "reports_progress": cls.reports_progress,
+        }
+
+    @classmethod
+    def param(cls, name: str) -> Param:
+        for param in cls.params:
+            if param.name == name:
+                return param
+        raise KeyError(f"{cls.name} has no parameter {name!r}.")
 
     random_state: int = 0
 
@@ -66,18 +125,45 @@ class Recommender:
             if name != "self" and hasattr(self, name)
         }
 
+    def set_params(self, **params: Any) -> "Recommender":
+        """Set hyper-parameters (unknown names raise ``ValueError``); returns ``self``."""
+        valid = self.get_params()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"{self.name or type(self).__name__} has no parameter {key!r}; "
+                                 f"valid: {', '.join(valid)}.")
+            setattr(self, key, value)
+        return self
+
+    def clone(self) -> "Recommender":
+        """A new, unfitted model with the same hyper-parameters."""
+        return type(self)(**self.get_params())
+
     def __repr__(self) -> str:
         params = ", ".join(f"{key}={value!r}" for key, value in self.get_params().items())
         return f"{type(self).__name__}({params})"
 
-    def fit(self, dataset: Dataset) -> "Recommender":
-        """Learn from ``dataset``; returns ``self``."""
+    def fit(self, dataset: Dataset, progress: FitProgress | None = None) -> "Recommender":
+        """Learn from ``dataset``; returns ``self``.
+
+        ``progress(fraction, message)`` is called during long fits by models
+        that declare ``reports_progress``; others ignore it.
+        """
         self.dataset_ = dataset
         rng = np.random.default_rng([int(self.random_state or 0), 7919])
         # tie_break_[item] is the item's place among equally scored items.
         self.tie_break_ = np.argsort(rng.permutation(dataset.n_items)).astype(np.int64)
-        self._fit(dataset)
+        self._progress = progress
+        try:
+            self._fit(dataset)
+        finally:
+            self._progress = None
         return self
+
+    def _report(self, fraction: float, message: str) -> None:
+        """Forward fit progress to the callback given to ``fit`` (if any)."""
+        if getattr(self, "_progress", None) is not None:
+            self._progress(fraction, message)
 
     def _fit(self, dataset: Dataset) -> None:
         raise NotImplementedError

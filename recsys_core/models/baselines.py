@@ -9,6 +9,7 @@ import numpy as np
 
 from ..dataset import Dataset
 from ._surprise import build_trainset, inner_to_index, scatter
+from .params import Param
 from .base import Recommender
 
 
@@ -50,12 +51,14 @@ class BaselineOnly(Recommender):
         "Each user is a bit more generous or strict than average (b_u), each item a bit better or worse (b_i). "
         "Fitted by alternating least squares with separate regularisation for users and items."
     )
-    parameter_help = {
-        "method": "'als' (alternating least squares) or 'sgd'.",
-        "n_epochs": "Passes of ALS/SGD over the data.",
-        "reg_u": "ALS regularisation of user biases (larger pulls them to 0).",
-        "reg_i": "ALS regularisation of item biases.",
-    }
+    params = (
+        Param("method", "'als' (alternating least squares) or 'sgd'.", kind="choice", choices=("als", "sgd")),
+        Param("n_epochs", "Passes of ALS/SGD over the data.", kind="int", low=1, high=200, step=5, search=(5, 30)),
+        Param("reg_u", "ALS regularisation of user biases (larger pulls them to 0).", low=0.0, high=200.0, step=1.0,
+              search=(1.0, 50.0), log=True),
+        Param("reg_i", "ALS regularisation of item biases.", low=0.0, high=200.0, step=1.0, search=(1.0, 50.0),
+              log=True),
+    )
 
     def __init__(self, method: str = "als", n_epochs: int = 10, reg_u: float = 15, reg_i: float = 10, random_state: int = 0):
         self.method = method

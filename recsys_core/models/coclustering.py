@@ -15,6 +15,7 @@ import numpy as np
 
 from ..dataset import Dataset
 from ._surprise import build_trainset, inner_to_index, scatter
+from .params import Param
 from .base import Recommender
 
 
@@ -27,11 +28,11 @@ class CoClustering(Recommender):
         "cluster that predicts its ratings best. A prediction is the co-cluster's mean rating, shifted by how the "
         "user and the item differ from their own cluster's mean."
     )
-    parameter_help = {
-        "n_cltr_u": "Number of user clusters.",
-        "n_cltr_i": "Number of item clusters.",
-        "n_epochs": "Reassignment passes.",
-    }
+    params = (
+        Param("n_cltr_u", "Number of user clusters.", kind="int", low=1, high=50, step=1, search=(1, 10)),
+        Param("n_cltr_i", "Number of item clusters.", kind="int", low=1, high=50, step=1, search=(1, 10)),
+        Param("n_epochs", "Reassignment passes.", kind="int", low=1, high=200, step=5, search=(10, 40)),
+    )
 
     def __init__(self, n_cltr_u: int = 3, n_cltr_i: int = 3, n_epochs: int = 20, random_state: int = 0):
         self.n_cltr_u = n_cltr_u

@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..dataset import Dataset
+from .params import Param
 from .base import Recommender
 from .knn import KNN
 
@@ -36,10 +37,12 @@ class ContentKNN(KNN):
         "ratings of the k items whose text is most similar to it. It needs no other users, so it works for items "
         "nobody rated yet."
     )
-    parameter_help = {
-        "k": "Number of your rated items, most similar to the target, that are averaged.",
-        "min_k": "Fewer positive-similarity neighbours and the estimate falls back to your mean rating.",
-    }
+    params = (
+        Param("k", "Number of your rated items, most similar to the target, that are averaged.", kind="int",
+              low=1, high=1000, step=5, search=(5, 100)),
+        Param("min_k", "Fewer positive-similarity neighbours and the estimate falls back to your mean rating.",
+              kind="int", low=1, high=100, step=1),
+    )
 
     def __init__(self, k: int = 40, min_k: int = 1, max_dense: int = 6000, max_neighbours: int = 200,
                  random_state: int = 0):
@@ -134,6 +137,9 @@ class ContentKNN(KNN):
 class ContentSBERT(ContentKNN):
     name = "content-sbert"
     representation = "sbert"
+    reports_progress = True
+    fit_note = ("loads a language model and encodes every item text: the first time takes about a minute, "
+                "later runs reuse the cached vectors.")
     formula = (
         r"\hat r_{ui} = \frac{\sum_{j \in N_u^k(i)} \cos(e_i, e_j)\, r_{uj}}{\sum_{j \in N_u^k(i)} \cos(e_i, e_j)},"
         r"\quad e_i = \text{MiniLM}(\text{text}_i) \in \mathbb{R}^{384}"
@@ -147,7 +153,10 @@ class ContentSBERT(ContentKNN):
     def _item_vectors(self, dataset: Dataset):
         from ..text import encode_texts as encode
 
-        return encode(list(dataset.item_text()), progress=getattr(self, "progress", None))
+        def progress(done: int, total: int) -> None:
+            self._report(done / max(total, 1), f"encoding item texts {done:,} of {total:,} (first time only)")
+
+        return encode(list(dataset.item_text()), progress=progress)
 
     def text_vector(self, text: str) -> np.ndarray:
         from ..text import encode_texts as encode

@@ -35,6 +35,7 @@ import scipy.sparse as sp
 from ..dataset import Dataset
 from ._surprise import build_trainset, inner_to_index, scatter
 from ._neighbours import csr_select_sums, grouped_select_sums, select_sums
+from .params import Param
 from .base import Recommender
 
 SIMILARITIES = ("msd", "cosine", "pearson", "pearson_baseline")
@@ -98,14 +99,21 @@ class KNN(Recommender):
 
     variant: ClassVar[str] = "basic"
     family = "Memory-based CF"
-    parameter_help = {
-        "k": "Maximum number of neighbours averaged (Surprise default 40).",
-        "min_k": "Fewer positive-similarity neighbours than this and the neighbour term is dropped.",
-        "similarity": "msd (1 / (mean squared difference + 1)), cosine, pearson, or pearson_baseline (shrunk).",
-        "user_based": "True: similar users; False: similar items (item-based, Sarwar et al. 2001).",
-        "min_support": "Minimum number of common ratings for a non-zero similarity.",
-        "shrinkage": "pearson_baseline only: shrinks similarities of pairs with few common ratings.",
-    }
+    params = (
+        Param("k", "Maximum number of neighbours averaged (Surprise default 40).", kind="int", low=1, high=1000,
+              step=5, search=(5, 200), log=True),
+        Param("min_k", "Fewer positive-similarity neighbours than this and the neighbour term is dropped.",
+              kind="int", low=1, high=100, step=1, search=(1, 5)),
+        Param("similarity", "msd (1 / (mean squared difference + 1)), cosine, pearson, or pearson_baseline (shrunk).",
+              kind="choice", choices=SIMILARITIES, search=SIMILARITIES),
+        Param("user_based", "True: similar users; False: similar items (item-based, Sarwar et al. 2001).",
+              kind="choice", choices=(True, False),
+              labels={True: "similar users (user-based)", False: "similar items (item-based)"}, search=(True, False)),
+        Param("min_support", "Minimum number of common ratings for a non-zero similarity.", kind="int", low=1,
+              high=100, step=1, search=(1, 10)),
+        Param("shrinkage", "pearson_baseline only: shrinks similarities of pairs with few common ratings.",
+              low=0.0, high=1000.0, step=10.0),
+    )
 
     def __init__(
         self,

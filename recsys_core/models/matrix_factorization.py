@@ -13,6 +13,7 @@ import numpy as np
 
 from ..dataset import Dataset
 from ._surprise import build_trainset, inner_to_index, scatter
+from .params import Param
 from .base import Recommender
 
 
@@ -28,13 +29,17 @@ class SVD(Recommender):
         "the predicted rating is the global mean plus user and item biases plus the dot product of the two vectors. "
         "Users with similar taste end up close together, as do items liked by the same people."
     )
-    parameter_help = {
-        "n_factors": "Length of the latent vectors: more factors fit finer taste, and overfit sooner.",
-        "n_epochs": "Passes of SGD over the training ratings.",
-        "lr_all": "SGD learning rate for all parameters.",
-        "reg_all": "L2 regularisation for all parameters: larger keeps vectors small (less overfitting).",
-        "biased": "Include the user and item biases (False gives plain probabilistic MF).",
-    }
+    params = (
+        Param("n_factors", "Length of the latent vectors: more factors fit finer taste, and overfit sooner.",
+              kind="int", low=1, high=500, step=10, search=(10, 200), log=True),
+        Param("n_epochs", "Passes of SGD over the training ratings.", kind="int", low=1, high=200, step=5,
+              search=(10, 60)),
+        Param("lr_all", "SGD learning rate for all parameters.", low=0.0001, high=0.5, step=0.001, fmt="%.4f",
+              search=(0.001, 0.02), log=True),
+        Param("reg_all", "L2 regularisation for all parameters: larger keeps vectors small (less overfitting).",
+              low=0.0, high=5.0, step=0.01, fmt="%.3f", search=(0.005, 0.2), log=True),
+        Param("biased", "Include the user and item biases (False gives plain probabilistic MF).", kind="bool"),
+    )
 
     def __init__(
         self,
@@ -195,12 +200,14 @@ class NMF(SVD):
         "Factors constrained to be non-negative, fitted by multiplicative updates, so each factor reads "
         "as an additive 'part' of taste. Unknown users or items cannot be scored."
     )
-    parameter_help = {
-        "n_factors": "Number of non-negative factors.",
-        "n_epochs": "Multiplicative-update passes.",
-        "reg_pu": "Regularisation of user factors.",
-        "reg_qi": "Regularisation of item factors.",
-    }
+    params = (
+        Param("n_factors", "Number of non-negative factors.", kind="int", low=1, high=500, step=5, search=(5, 50)),
+        Param("n_epochs", "Multiplicative-update passes.", kind="int", low=1, high=200, step=5, search=(20, 100)),
+        Param("reg_pu", "Regularisation of user factors.", low=0.0, high=5.0, step=0.01, fmt="%.3f",
+              search=(0.01, 0.5), log=True),
+        Param("reg_qi", "Regularisation of item factors.", low=0.0, high=5.0, step=0.01, fmt="%.3f",
+              search=(0.01, 0.5), log=True),
+    )
 
     def __init__(self, n_factors: int = 15, n_epochs: int = 50, reg_pu: float = 0.06, reg_qi: float = 0.06,
                  random_state: int = 0):

@@ -1,0 +1,509 @@
+"""Ranking-first models for implicit feedback: item neighbourhoods, EASE, ALS and BPR.
+
+They learn which items a person will pick among the whole catalogue, not
+which rating they would give one of them; this is why they beat the
+rating-prediction models (SVD, k-NN with Surprise's semantics) on top-K
+metrics while predicting no ratings. All read their input through
+:func:`recsys_core.models.feedback.interaction_matrix` (``feedback`` and
+``threshold`` parameters) and score a user as a row of the 0/1 matrix ``X``:
+
+* ``item-knn-cosine`` -- :math:`s_{ij} = x_i^\\top x_j / (\\|x_i\\|\\|x_j\\| + h)`,
+  each item keeps its ``k`` most similar items; score :math:`X_u S`
+  (Sarwar et al. 2001; Deshpande & Karypis 2004 for the sum of similarities).
+* ``rp3beta`` -- random walk user -> item -> user -> item with transition
+  probabilities raised to ``alpha`` and the landing item's popularity
+  divided out by :math:`\\deg(j)^\\beta` (Paudel et al. 2017).
+* ``ease`` -- the closed-form shallow autoencoder of Steck (2019):
+  :math:`P = (X^\\top X + \\lambda I)^{-1}`, :math:`B_{ij} = -P_{ij}/P_{jj}`,
+  :math:`B_{jj}=0`; score :math:`X_u B`.
+* ``als`` -- implicit-feedback matrix factorisation (Hu, Koren & Volinsky 2008)
+  with confidences :math:`1 + \\alpha x_{ui}`, fitted by the ``implicit`` package.
+* ``bpr`` -- Bayesian personalised ranking (Rendle et al. 2009), SGD on
+  sampled (user, seen item, unseen item) triples, fitted by ``implicit``.
+
+A user with no feedback at all (every rating below the threshold, or none in
+the training part) cannot be personalised: they get the most popular items
+and ``fallback_users_`` counts them.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..dataset import Dataset
+from ..errors import ModelMemoryError
+from .base import Recommender
+from .feedback import interaction_matrix, ratings_to_row
+from .params import Param, feedback_params
+
+#: Bytes of free memory a fit may plan to use, as a share of what the machine has available.
+_MEMORY_SHARE = 0.8
+
+
+def available_memory_bytes() -> int:
+    """Memory the operating system can give us now (MemAvailable), or a conservative 4 GiB."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 4 * 1024**3
+
+
+def _gib(n_bytes: float) -> str:
+    return f"{n_bytes / 1024**3:.1f} GiB"
+
+
+class RankingModel(Recommender):
+    """Shared part: feedback matrix, scores as rows, popularity for users with no feedback, fold-in."""
+
+    family = "Ranking (implicit feedback)"
+    predicts_ratings = False
+    folds_in = True
+    has_similar_items = True
+    explains_by = "neighbours"
+
+    def _fit(self, dataset: Dataset) -> None:
+        self.feedback_ = interaction_matrix(dataset, self.feedback, self.threshold)
+        self.popularity_ = np.asarray(self.feedback_.sum(axis=0)).ravel().astype(np.float64)
+        self.fallback_users_ = int((np.diff(self.feedback_.indptr) == 0).sum())
+        self._fit_matrix(self.feedback_)
+
+    def _fit_matrix(self, feedback: sp.csr_matrix) -> None:
+        raise NotImplementedError
+
+    def _score_rows(self, rows: sp.csr_matrix, user_idx: np.ndarray | None) -> np.ndarray:
+        """Scores of every item for feedback rows (``user_idx``: the training users they belong to, if any)."""
+        raise NotImplementedError
+
+    def _score_users(self, user_idx):
+        rows = self.feedback_[user_idx]
+        scores = np.asarray(self._score_rows(rows, user_idx), dtype=np.float64)
+        return self._popular_where_empty(rows, scores)
+
+    def _popular_where_empty(self, rows: sp.csr_matrix, scores: np.ndarray) -> np.ndarray:
+        empty = np.diff(rows.indptr) == 0
+        if empty.any():
+            scores[empty] = self.popularity_ / max(self.popularity_.max(), 1.0)
+        return scores
+
+    def fold_in(self, item_idx, ratings):
+        row = ratings_to_row(self._check_fitted(), item_idx, ratings, self.feedback, self.threshold)
+        return self._popular_where_empty(row, np.asarray(self._fold_in_row(row), dtype=np.float64).reshape(1, -1))[0]
+
+    def _fold_in_row(self, row: sp.csr_matrix) -> np.ndarray:
+        return self._score_rows(row, None)
+
+    def fold_in_with_support(self, item_idx, ratings):
+        scores = self.fold_in(item_idx, ratings)
+        return scores, None
+
+    def cannot_personalise(self, item_idx, ratings) -> str | None:
+        """Why a new user's list would not depend on their input, or None when it does."""
+        row = ratings_to_row(self._check_fitted(), item_idx, ratings, self.feedback, self.threshold)
+        if row.nnz == 0:
+            return (f"none of the given ratings counts as positive feedback for {self.name} "
+                    f"(feedback='{self.feedback}'): it shows the most popular items instead.")
+        return None
+
+
+class _ItemNeighbourhood(RankingModel):
+    """Score = X_u W for an item x item weight matrix W (sparse top-k or dense)."""
+
+    def _score_rows(self, rows, user_idx):
+        product = rows @ self.weights_
+        return product.toarray() if sp.issparse(product) else np.asarray(product)
+
+    def item_similarity_rows(self, item_idx):
+        rows = self.weights_[np.asarray(item_idx)]
+        return rows.toarray() if sp.issparse(rows) else np.array(rows)
+
+    def neighbour_contributions(self, rated: np.ndarray, item: int) -> np.ndarray:
+        """How much each rated item adds to ``item``'s score (for reasons)."""
+        column = self.weights_[:, [item]]
+        column = column.toarray().ravel() if sp.issparse(column) else np.asarray(column).ravel()
+        return column[np.asarray(rated)]
+
+
+def top_k_sparse(block_rows, n_rows: int, n_cols: int, k: int, blocks) -> sp.csr_matrix:
+    """Keep the ``k`` largest positive entries per row of dense row blocks (bounded memory).
+
+    ``blocks`` yields ``(row_start, dense_block)``; the result is a CSR matrix.
+    """
+    indptr = [0]
+    indices, data = [], []
+    for start, block in blocks:
+        block = np.asarray(block, dtype=np.float64)
+        take = min(k, n_cols)
+        if take < n_cols:
+            part = np.argpartition(-block, take - 1, axis=1)[:, :take]
+        else:
+            part = np.tile(np.arange(n_cols), (block.shape[0], 1))
+        values = np.take_along_axis(block, part, axis=1)
+        for r in range(block.shape[0]):
+            keep = values[r] > 0
+            indices.append(part[r][keep])
+            data.append(values[r][keep])
+            indptr.append(indptr[-1] + int(keep.sum()))
+    return sp.csr_matrix(
+        (np.concatenate(data) if data else np.zeros(0), np.concatenate(indices) if indices else np.zeros(0, int),
+         np.asarray(indptr)), shape=(n_rows, n_cols))
+
+
+def _item_blocks(left: sp.csr_matrix, right: sp.csr_matrix, transform, block_cells: int = 8_000_000):
+    """Yield (start, dense block of ``transform(start, left[start:stop] @ right)``) with bounded memory."""
+    n_rows, n_cols = left.shape[0], right.shape[1]
+    step = max(1, block_cells // max(1, n_cols))
+    for start in range(0, n_rows, step):
+        stop = min(n_rows, start + step)
+        block = (left[start:stop] @ right).toarray()
+        yield start, transform(start, stop, block)
+
+
+class ItemKNNCosine(_ItemNeighbourhood):
+    """Item-based neighbourhood on the interaction matrix: shrunk cosine, sum of similarities."""
+
+    name = "item-knn-cosine"
+    formula = (
+        r"s_{ij} = \frac{x_i^\top x_j}{\|x_i\|\,\|x_j\| + h},\qquad "
+        r"\mathrm{score}(u, j) = \sum_{i \in I_u} s_{ij}\ \text{over } j\text{'s } k \text{ nearest items}"
+    )
+    explanation = (
+        "Two items are similar when the same people interacted with both (cosine of their columns in the "
+        "user x item 0/1 matrix); the shrink term h damps pairs seen together only a few times. An item's score "
+        "is the sum of its similarities to everything you interacted with, so items close to many of yours win. "
+        "No ratings are predicted: it ranks."
+    )
+    params = (
+        Param("k", "Neighbours kept per item (the rest count as 0).", kind="int", low=1, high=2000, step=10,
+              search=(10, 400), log=True),
+        Param("shrink", "h: added to the cosine's denominator, so pairs with little co-occurrence score less.",
+              low=0.0, high=1000.0, step=5.0, search=(0.0, 200.0)),
+        *feedback_params(),
+    )
+
+    def __init__(self, k: int = 100, shrink: float = 10.0, feedback: str = "all", threshold: float | None = None,
+                 random_state: int = 0):
+        self.k = k
+        self.shrink = shrink
+        self.feedback = feedback
+        self.threshold = threshold
+        self.random_state = random_state
+
+    def _fit_matrix(self, feedback):
+        items = feedback.T.tocsr().astype(np.float64)
+        norms = np.sqrt(np.asarray(items.multiply(items).sum(axis=1)).ravel())
+        n_items = items.shape[0]
+
+        def transform(start, stop, block):
+            block = block / (norms[start:stop, None] * norms[None, :] + self.shrink + 1e-12)
+            block[np.arange(stop - start), np.arange(start, stop)] = 0.0
+            return block
+
+        # Row i: item i's own k nearest items (what "similar items" shows).
+        self.neighbours_ = top_k_sparse(None, n_items, n_items, int(self.k),
+                                        _item_blocks(items, items.T.tocsr(), transform))
+        # Scoring sums, for a target j, the similarities of j's k nearest items that the user took:
+        # W[i, j] = s_ij where i is among j's neighbours, i.e. the transpose.
+        self.weights_ = self.neighbours_.T.tocsr()
+
+    def item_similarity_rows(self, item_idx):
+        return self.neighbours_[np.asarray(item_idx)].toarray()
+
+
+class RP3beta(_ItemNeighbourhood):
+    """Three-step random walk with popularity penalty (Paudel, Christoffel, Newell & Bernstein 2017)."""
+
+    name = "rp3beta"
+    formula = (
+        r"W_{ij} = \frac{\big(\sum_u P_{iu}^{\alpha} P_{uj}^{\alpha}\big)}{\deg(j)^{\beta}},\quad "
+        r"P_{ui} = \frac{x_{ui}}{\deg(u)},\ P_{iu} = \frac{x_{ui}}{\deg(i)},\qquad "
+        r"\mathrm{score}(u, j) = \sum_{i \in I_u} W_{ij}"
+    )
+    explanation = (
+        "A random walk on the bipartite user-item graph: from an item you interacted with, to a person who also "
+        "took it, to another item of theirs. Transition probabilities are sharpened by alpha, and the landing "
+        "item's popularity is divided out by deg(j)^beta, so the walk does not always end on the blockbusters. "
+        "Each item keeps its k strongest links."
+    )
+    params = (
+        Param("k", "Links kept per item.", kind="int", low=1, high=2000, step=10, search=(10, 400), log=True),
+        Param("alpha", "Exponent on the transition probabilities (1: plain random walk).", low=0.0, high=3.0,
+              step=0.05, search=(0.2, 1.5)),
+        Param("beta", "Popularity penalty: 0 none, 1 divides fully by the landing item's popularity.", low=0.0,
+              high=1.0, step=0.05, search=(0.0, 0.9)),
+        *feedback_params(),
+    )
+
+    def __init__(self, k: int = 200, alpha: float = 0.8, beta: float = 0.4, feedback: str = "all",
+                 threshold: float | None = None, random_state: int = 0):
+        self.k = k
+        self.alpha = alpha
+        self.beta = beta
+        self.feedback = feedback
+        self.threshold = threshold
+        self.random_state = random_state
+
+    def _fit_matrix(self, feedback):
+        x = feedback.astype(np.float64)
+        user_degree = np.asarray(x.sum(axis=1)).ravel()
+        item_degree = np.asarray(x.sum(axis=0)).ravel()
+        p_ui = (sp.diags(1.0 / np.maximum(user_degree, 1)) @ x).tocsr()
+        p_iu = (sp.diags(1.0 / np.maximum(item_degree, 1)) @ x.T).tocsr()
+        p_ui.data **= self.alpha
+        p_iu.data **= self.alpha
+        penalty = np.power(np.maximum(item_degree, 1), -self.beta)
+        n_items = x.shape[1]
+
+        def transform(start, stop, block):
+            block = block * penalty[None, :]
+            block[np.arange(stop - start), np.arange(start, stop)] = 0.0
+            return block
+
+        self.weights_ = top_k_sparse(None, n_items, n_items, int(self.k), _item_blocks(p_iu, p_ui, transform))
+
+
+class EASE(_ItemNeighbourhood):
+    """Embarrassingly shallow autoencoder (Steck 2019): closed form, dense item x item weights."""
+
+    name = "ease"
+    formula = (
+        r"\min_B \|X - XB\|_F^2 + \lambda\|B\|_F^2\ \text{s.t. } \operatorname{diag}(B)=0"
+        r"\ \Rightarrow\ P = (X^\top X + \lambda I)^{-1},\ B_{ij} = -\frac{P_{ij}}{P_{jj}}"
+    )
+    explanation = (
+        "A linear model that reconstructs each person's row of the 0/1 matrix from the rest of the row, with the "
+        "rule that an item may not predict itself. The solution is one matrix inversion, no iterations; weights can "
+        "be negative (taking one item makes another less likely). lambda regularises: larger values trust frequent "
+        "co-occurrences only. Memory grows with the square of the number of items."
+    )
+    params = (
+        Param("reg", "lambda: L2 regularisation added to the diagonal of X^T X.", low=1.0, high=100_000.0, step=50.0,
+              fmt="%.1f", search=(10.0, 5000.0), log=True),
+        *feedback_params(),
+    )
+
+    def __init__(self, reg: float = 250.0, feedback: str = "all", threshold: float | None = None,
+                 random_state: int = 0):
+        self.reg = reg
+        self.feedback = feedback
+        self.threshold = threshold
+        self.random_state = random_state
+
+    @staticmethod
+    def memory_estimate(n_items: int) -> int:
+        """Bytes the fit needs: the Gram matrix, its inverse and B (float64, n_items^2 each)."""
+        return 3 * 8 * int(n_items) ** 2
+
+    def _fit_matrix(self, feedback):
+        n_items = feedback.shape[1]
+        need = self.memory_estimate(n_items)
+        free = available_memory_bytes()
+        if need > _MEMORY_SHARE * free:
+            raise ModelMemoryError(
+                f"EASE needs about {_gib(need)} for {n_items:,} items (three {n_items:,} x {n_items:,} matrices), "
+                f"but only {_gib(free)} is free. Use item-knn-cosine or rp3beta (sparse, top-k) or als, or keep "
+                f"fewer items (e.g. drop items with very few ratings)."
+            )
+        x = feedback.astype(np.float64)
+        gram = (x.T @ x).toarray()
+        gram[np.diag_indices(n_items)] += self.reg
+        inverse = np.linalg.inv(gram)
+        del gram
+        weights = inverse / (-np.diag(inverse))[None, :]
+        weights[np.diag_indices(n_items)] = 0.0
+        self.weights_ = weights
+
+
+def _blas_single_thread():
+    """implicit asks for one BLAS thread (it parallelises itself); threadpoolctl does that for the fit only."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1, "blas")
+
+
+class _ImplicitFactorModel(RankingModel):
+    """Shared part of the two models fitted by the ``implicit`` package."""
+
+    has_item_embeddings = True
+    has_user_embeddings = True
+    reports_progress = True
+    explains_by = "factors"
+
+    def _score_rows(self, rows, user_idx):
+        if user_idx is not None:
+            return self.user_factors_[user_idx] @ self.item_factors_.T
+        return np.vstack([self._fold_in_row(rows[r]) for r in range(rows.shape[0])])
+
+    def _progress_callback(self, iterations: int):
+        def callback(iteration, elapsed, *details):  # ALS passes the loss, BPR the correct/skipped shares
+            self._report((iteration + 1) / max(iterations, 1), f"iteration {iteration + 1} of {iterations}")
+
+        return callback
+
+    def item_embeddings(self):
+        return self.item_factors_
+
+    def user_embeddings(self):
+        return self.user_factors_
+
+    def item_similarity_rows(self, item_idx):
+        from .base import cosine_rows
+
+        return cosine_rows(self.item_factors_, np.asarray(item_idx))
+
+
+class ALS(_ImplicitFactorModel):
+    """Implicit-feedback ALS through ``implicit.cpu.als.AlternatingLeastSquares``."""
+
+    name = "als"
+    family = "Ranking (implicit feedback)"
+    formula = (
+        r"\min_{p,q} \sum_{u,i} c_{ui}\,(x_{ui} - p_u^\top q_i)^2 + \lambda\big(\sum_u\|p_u\|^2 + \sum_i\|q_i\|^2\big),"
+        r"\quad c_{ui} = 1 + \alpha x_{ui}"
+    )
+    explanation = (
+        "Matrix factorisation for implicit feedback: every cell of the user x item matrix is a target (1 where you "
+        "interacted, 0 elsewhere), cells you interacted with weigh 1 + alpha. Alternating least squares solves "
+        "all users, then all items, exactly, a few times. Scores are dot products; a new user is solved against "
+        "the fixed item vectors."
+    )
+    params = (
+        Param("factors", "Length of the latent vectors.", kind="int", low=2, high=512, step=8, search=(16, 256),
+              log=True),
+        Param("regularization", "lambda: L2 penalty on the vectors.", low=0.0, high=100.0, step=0.01, fmt="%.3f",
+              search=(0.001, 10.0), log=True),
+        Param("alpha", "Confidence of an observed interaction: c = 1 + alpha x.", low=0.01, high=1000.0, step=1.0,
+              search=(0.5, 50.0), log=True),
+        Param("iterations", "ALS sweeps (users then items).", kind="int", low=1, high=100, step=1, search=(5, 30)),
+        *feedback_params(),
+    )
+
+    def __init__(self, factors: int = 64, regularization: float = 0.05, alpha: float = 2.0, iterations: int = 15,
+                 feedback: str = "all", threshold: float | None = None, random_state: int = 0):
+        self.factors = factors
+        self.regularization = regularization
+        self.alpha = alpha
+        self.iterations = iterations
+        self.feedback = feedback
+        self.threshold = threshold
+        self.random_state = random_state
+
+    def implicit_model(self):
+        from implicit.cpu.als import AlternatingLeastSquares
+
+        return AlternatingLeastSquares(factors=int(self.factors), regularization=float(self.regularization),
+                                       alpha=float(self.alpha), iterations=int(self.iterations),
+                                       random_state=int(self.random_state), num_threads=0)
+
+    def _fit_matrix(self, feedback):
+        with _blas_single_thread():
+            model = self.implicit_model()
+            model.fit(feedback, show_progress=False, callback=self._progress_callback(int(self.iterations)))
+        self.model_ = model
+        self.user_factors_ = np.asarray(model.user_factors, dtype=np.float64)
+        self.item_factors_ = np.asarray(model.item_factors, dtype=np.float64)
+
+    def _fold_in_row(self, row):
+        # implicit's own user recalculation: one least-squares solve against the fixed item factors.
+        with _blas_single_thread():
+            vector = self.model_.recalculate_user(0, sp.csr_matrix(row, dtype=np.float32))
+        return np.asarray(vector, dtype=np.float64).ravel() @ self.item_factors_.T
+
+
+class BPR(_ImplicitFactorModel):
+    """Bayesian personalised ranking through ``implicit.cpu.bpr.BayesianPersonalizedRanking``.
+
+    Fitted on one thread: implicit's multi-threaded BPR updates shared vectors
+    without locks (Hogwild), which makes the result depend on thread timing;
+    one thread makes it reproducible with a seed.
+    """
+
+    name = "bpr"
+    family = "Ranking (implicit feedback)"
+    formula = (
+        r"\max \sum_{(u,i,j)} \ln \sigma\big(p_u^\top q_i + b_i - p_u^\top q_j - b_j\big)"
+        r" - \lambda\,\|\Theta\|^2,\quad i \in I_u,\ j \notin I_u"
+    )
+    explanation = (
+        "Learns vectors so that, for each person, an item they took scores above an item they did not. Training "
+        "samples (person, taken item, random other item) triples and nudges the vectors by stochastic gradient "
+        "ascent on the log-likelihood of the right order. A new user's vector is fitted the same way against "
+        "fixed item vectors."
+    )
+    params = (
+        Param("factors", "Length of the latent vectors.", kind="int", low=2, high=512, step=8, search=(16, 256),
+              log=True),
+        Param("learning_rate", "SGD step size.", low=0.0001, high=1.0, step=0.005, fmt="%.4f",
+              search=(0.005, 0.2), log=True),
+        Param("regularization", "L2 penalty on the vectors.", low=0.0, high=1.0, step=0.001, fmt="%.4f",
+              search=(0.0001, 0.1), log=True),
+        Param("iterations", "Passes over the interactions.", kind="int", low=1, high=1000, step=10,
+              search=(20, 300), log=True),
+        *feedback_params(),
+    )
+
+    def __init__(self, factors: int = 64, learning_rate: float = 0.05, regularization: float = 0.01,
+                 iterations: int = 100, feedback: str = "all", threshold: float | None = None, random_state: int = 0):
+        self.factors = factors
+        self.learning_rate = learning_rate
+        self.regularization = regularization
+        self.iterations = iterations
+        self.feedback = feedback
+        self.threshold = threshold
+        self.random_state = random_state
+
+    def implicit_model(self):
+        from implicit.cpu.bpr import BayesianPersonalizedRanking
+
+        return BayesianPersonalizedRanking(factors=int(self.factors), learning_rate=float(self.learning_rate),
+                                           regularization=float(self.regularization),
+                                           iterations=int(self.iterations), random_state=int(self.random_state),
+                                           num_threads=1)
+
+    def _fit_matrix(self, feedback):
+        model = self.implicit_model()
+        model.fit(feedback, show_progress=False, callback=self._progress_callback(int(self.iterations)))
+        self.model_ = model
+        # implicit appends the item bias as the last factor (users carry a constant 1 there).
+        self.user_factors_ = np.asarray(model.user_factors, dtype=np.float64)
+        self.item_factors_ = np.asarray(model.item_factors, dtype=np.float64)
+
+    def item_embeddings(self):
+        return self.item_factors_[:, :-1]
+
+    def user_embeddings(self):
+        return self.user_factors_[:, :-1]
+
+    def item_similarity_rows(self, item_idx):
+        from .base import cosine_rows
+
+        return cosine_rows(self.item_factors_[:, :-1], np.asarray(item_idx))
+
+    def _fold_in_row(self, row):
+        """SGD on the BPR objective for the new user's vector only, item vectors fixed (seeded)."""
+        items = row.indices
+        factors = self.item_factors_
+        rng = np.random.default_rng([int(self.random_state), len(items)])
+        vector = np.zeros(factors.shape[1])
+        vector[-1] = 1.0  # the bias slot stays 1, as in implicit
+        if len(items) == 0:
+            return vector @ factors.T
+        seen = np.zeros(factors.shape[0], dtype=bool)
+        seen[items] = True
+        rate, reg = float(self.learning_rate), float(self.regularization)
+        for _ in range(max(50, int(self.iterations))):
+            positive = rng.choice(items, size=len(items))
+            negative = rng.integers(0, factors.shape[0], size=len(items))
+            keep = ~seen[negative]
+            for i, j in zip(positive[keep], negative[keep]):
+                diff = factors[i] - factors[j]
+                z = 1.0 / (1.0 + np.exp(vector @ diff))
+                step = rate * (z * diff - reg * vector)
+                step[-1] = 0.0
+                vector += step
+        return vector @ factors.T
