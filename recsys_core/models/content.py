@@ -100,8 +100,10 @@ class ContentKNN(KNN):
     def _user_means(self) -> np.ndarray:
         if not hasattr(self, "user_means_"):
             counts = np.diff(self.y_indptr_)
-            sums = np.add.reduceat(self.y_ratings_, self.y_indptr_[:-1]) if len(self.y_ratings_) else np.zeros(0)
-            sums = np.where(counts > 0, sums, 0.0)
+            # bincount over each rating's owner, not np.add.reduceat: reduceat fails on a start index equal to
+            # the array length, which is what users without training ratings at the end of a fold produce.
+            owners = np.repeat(np.arange(len(counts)), counts)
+            sums = np.bincount(owners, weights=self.y_ratings_, minlength=len(counts))
             self.user_means_ = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
         return self.user_means_
 
