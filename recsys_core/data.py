@@ -29,6 +29,16 @@ Documented clean-up (reported, never an error)
 * Metadata columns: numbers become numeric columns (so they do not end up in
   the text the content models read), empty columns and columns of web links
   are left out, ``(no genres listed)`` becomes no genres.
+* A line with one extra, empty field at its end (a separator before the line
+  break, as on one line of MovieLens 100k's ``u.data`` as redistributed): the
+  empty field is ignored and the lines are listed.
+
+Malformed lines
+---------------
+A line with the wrong number of fields (a footer, a cut-off line), an empty
+id, or a rating or time that is not one raises :class:`MalformedLinesError`
+naming the lines. With ``skip_bad_lines=True`` such lines are skipped instead,
+and counted and listed by line number in the report: never silently.
 """
 from __future__ import annotations
 
@@ -37,9 +47,9 @@ import gzip
 import io
 import re
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any, Mapping, Union
+from typing import IO, Any, Callable, Mapping, TypeVar, Union
 
 import numpy as np
 import pandas as pd
@@ -49,6 +59,7 @@ from .errors import DataValidationError
 
 __all__ = [
     "FileFormat",
+    "MalformedLinesError",
     "ROLE_NAMES",
     "SAMPLE_DIR",
     "detect_format",
@@ -112,6 +123,10 @@ _SNIFF_CHARS = 65_536
 _SNIFF_LINES = 200
 #: Offending rows listed in an error message.
 _SHOW_ROWS = 5
+#: Skipped or cleaned-up lines listed by number in a report note.
+_REPORT_LINES = 20
+#: Name of the column that takes a trailing empty field while parsing (then dropped).
+_TRAILING_FIELD = "\x00trailing empty field"
 #: Goodbooks-10k: tags kept per book, by count.
 TOP_BOOK_TAGS = 20
 
@@ -145,6 +160,41 @@ _NAME_HINTS = {
 
 #: Overrides of detection for one file: ``{"separator": ",", "has_header": True}`` (None: detect).
 Layout = Mapping[str, Any]
+
+
+class MalformedLinesError(DataValidationError):
+    """Lines that cannot be read as rows: the wrong number of fields, an empty id, a rating or time that is not one.
+
+    Loading again with ``skip_bad_lines=True`` skips these lines and lists them
+    in the report; the dashboard offers that after showing this error. (It
+    lives here rather than in ``errors.py`` because only the loader raises it.)
+
+    Attributes
+    ----------
+    file_name : str
+        The file the lines are in.
+    line_numbers : tuple of int
+        Every offending line, 1-based as an editor shows them.
+    """
+
+    def __init__(self, message: str, file_name: str, line_numbers: np.ndarray, reason: str,
+                 rows: np.ndarray | None = None):
+        super().__init__(message)
+        self.file_name = file_name
+        self.line_numbers = tuple(int(n) for n in line_numbers)
+        self.reason = reason
+        # Positions in the parsed table, so the loader can drop exactly these rows and try again.
+        self.rows = rows
+
+
+def _line_list(numbers: np.ndarray, details: list[str] | None = None, limit: int = _REPORT_LINES) -> str:
+    """``line 3, line 9 (1 field) ... and 4 more``: the first ``limit`` lines, with a detail each if given."""
+    shown = [f"line {int(n)}" + (f" ({details[i]})" if details else "") for i, n in enumerate(numbers[:limit])]
+    more = f" and {len(numbers) - limit:,} more" if len(numbers) > limit else ""
+    return ", ".join(shown) + more
+
+
+_SKIP_HINT = "Or load it again skipping the malformed lines (each skipped line is listed)."
 
 
 def _norm(name: object) -> str:
@@ -641,8 +691,10 @@ def detect_format(
 
 
 # --------------------------------------------------------------- parsing
-def _line_shape(body: str, sep: str) -> tuple[np.ndarray, np.ndarray]:
-    """Fields per non-blank line and its 1-based number, when no value is quoted.
+def _line_shape(body: str, sep: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fields per non-blank line, its 1-based number, and whether it ends with a separator (an empty last field).
+
+    For files where no value is quoted.
 
     Works on the UTF-8 bytes with numpy (no loop over lines): separators,
     spaces and line breaks are ASCII, and no byte of a multi-byte UTF-8
@@ -657,17 +709,18 @@ def _line_shape(body: str, sep: str) -> tuple[np.ndarray, np.ndarray]:
     # Each segment holds its own line break, so none is empty (reduceat's caveat).
     counts = np.add.reduceat(buffer == ord(sep), starts, dtype=np.int64) + 1
     filled = (ends - starts) > 0
+    trailing = filled & (buffer[np.maximum(ends - 1, 0)] == ord(sep)) if len(buffer) else filled
     # Lines of spaces only are skipped by pandas too; they are rare, so look
     # for them only when a quick scan finds one.
     spaces = "".join(c for c in " \t\f\v" if c != sep).encode()
     if any(data.startswith(bytes([c])) or b"\n" + bytes([c]) in data for c in spaces):
         for match in re.finditer(rb"(?m)^[" + re.escape(spaces) + rb"]+$", data):
             filled[np.searchsorted(starts, match.start(), side="right") - 1] = False
-    return counts[filled], np.flatnonzero(filled) + 1
+    return counts[filled], np.flatnonzero(filled) + 1, trailing[filled]
 
 
-def _record_shape(body: str, sep: str, quoting: int, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Fields per non-blank record and the 1-based line each record starts on."""
+def _record_shape(body: str, sep: str, quoting: int, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fields per non-blank record, the 1-based line each record starts on, and whether its last field is empty."""
     if quoting == csv.QUOTE_NONE or '"' not in body:
         return _line_shape(body, sep)
     # Quoted values may hold separators and line breaks: let csv find the
@@ -675,6 +728,7 @@ def _record_shape(body: str, sep: str, quoting: int, name: str) -> tuple[np.ndar
     blank_chars = "".join(c for c in " \t\f\v" if c != sep)
     counts_list: list[int] = []
     starts: list[int] = []
+    trailing: list[bool] = []
     reader = csv.reader(io.StringIO(body), delimiter=sep, quoting=quoting)
     previous = 0
     try:
@@ -684,66 +738,102 @@ def _record_shape(body: str, sep: str, quoting: int, name: str) -> tuple[np.ndar
                 continue
             counts_list.append(len(record))
             starts.append(start)
+            trailing.append(record[-1] == "")
     except csv.Error as exc:
         raise DataValidationError(
             f"{name}: line {previous + 1} could not be read ({exc}). "
             "Check that quotes are closed on that line and load the file again."
         ) from None
-    return np.asarray(counts_list, dtype=np.int64), np.asarray(starts, dtype=np.int64)
+    return (np.asarray(counts_list, dtype=np.int64), np.asarray(starts, dtype=np.int64),
+            np.asarray(trailing, dtype=bool))
 
 
-def _parse(text: _Text, fmt: FileFormat, numeric: tuple[str, ...] = ()) -> _Table:
+def _parse(text: _Text, fmt: FileFormat, numeric: tuple[str, ...] = (), skip_bad_lines: bool = False) -> _Table:
     """Read the whole file as a table of text columns.
 
     Columns named in ``numeric`` are first tried as float64 by the C parser
     (several times faster than converting text); if any value is not a
     finite number the file is read again as text, so the checks can name the
-    offending lines.
+    offending lines. A line with one extra, empty last field loses it (with a
+    note); lines with another number of fields are an error naming them, or
+    with ``skip_bad_lines`` are skipped and listed in the notes.
     """
     sep = fmt.separator
     body, engine_sep = (text.text.replace("::", _UNIT_SEP), _UNIT_SEP) if sep == "::" else (text.text, sep)
     quoting = csv.QUOTE_MINIMAL if sep in _QUOTED else csv.QUOTE_NONE
-    counts, lines = _record_shape(body, engine_sep, quoting, text.name)
+    counts, lines, trailing = _record_shape(body, engine_sep, quoting, text.name)
+    notes = list(text.notes)
     expected = len(fmt.columns)
-    bad = np.flatnonzero(counts != expected)
-    if len(bad):
-        listing = ", ".join(f"line {lines[i]} ({counts[i]} fields)" for i in bad[:_SHOW_ROWS])
-        more = f" and {len(bad) - _SHOW_ROWS} more" if len(bad) > _SHOW_ROWS else ""
+    header = int(fmt.has_header)
+    # A separator before the line break adds an empty field that holds nothing: read past it.
+    padded = trailing & (counts == expected + 1)
+    bad = (counts != expected) & ~padded
+    if bad.any() and (not skip_bad_lines or bad[:header].any()):  # the header line itself is never skipped
+        listing = ", ".join(f"line {lines[i]} ({_count(counts[i], 'field')})" for i in np.flatnonzero(bad)[:_SHOW_ROWS])
+        more = f" and {bad.sum() - _SHOW_ROWS} more" if bad.sum() > _SHOW_ROWS else ""
         like = "the header line" if fmt.has_header else "most lines"
         quote_tip = (
             f"A value that contains a {_SEP_NAMES[sep]} must be in double quotes, and a double quote must be closed. "
             if sep in _QUOTED else ""
         )
-        raise DataValidationError(
-            f"{text.name}: {_count(len(bad), 'line')} {'does' if len(bad) == 1 else 'do'} not have {expected} "
+        n_bad = int(bad.sum())
+        raise MalformedLinesError(
+            f"{text.name}: {_count(n_bad, 'line')} {'does' if n_bad == 1 else 'do'} not have {expected} "
             f"fields like {like} (separator: {_SEP_NAMES[sep]}): {listing}{more}. Expected {expected} fields on every line. "
             f"{quote_tip}Every line needs a value (or an empty field) for each column. "
-            "Fix these lines and load the file again."
+            f"Fix these lines and load the file again. {_SKIP_HINT}",
+            text.name, lines[bad], f"not {expected} fields",
         )
-    if len(lines) <= int(fmt.has_header):
+    if len(lines) <= header:
         raise DataValidationError(
             f"{text.name}: has a header line ({', '.join(fmt.columns)}) but no data rows. "
             "Expected one row per line below the header. Check that the whole file was saved."
         )
+    if bad.any():
+        if bad[header:].all():
+            raise DataValidationError(
+                f"{text.name}: none of the {_count(len(lines) - header, 'line')} has {expected} fields "
+                f"like {'the header line' if fmt.has_header else 'the first lines'} (separator: {_SEP_NAMES[sep]}), "
+                "so skipping the malformed lines leaves nothing to load. Check the separator and the header line."
+            )
+        details = [f"{_count(counts[i], 'field')}" for i in np.flatnonzero(bad)[:_REPORT_LINES]]
+        notes.append(
+            f"{text.name}: skipped {_count(int(bad.sum()), 'malformed line')} without {expected} fields "
+            f"(separator: {_SEP_NAMES[sep]}): {_line_list(lines[bad], details)}."
+        )
+    if padded.any():
+        n_padded = int(padded.sum())
+        notes.append(
+            f"{text.name}: {_count(n_padded, 'line')} {'ends' if n_padded == 1 else 'end'} with an extra empty field "
+            f"(a {_SEP_NAMES[sep]} before the line break), ignored: {_line_list(lines[padded])}."
+        )
+    names = list(fmt.columns) + ([_TRAILING_FIELD] if padded.any() else [])
+    data_lines, data_bad = lines[header:], bad[header:]
 
     def read(dtype: Any) -> pd.DataFrame:
-        return pd.read_csv(
+        frame = pd.read_csv(
             io.StringIO(body),
             sep=engine_sep,
             header=0 if fmt.has_header else None,
-            names=fmt.columns,
+            names=names,
+            # By position: one row per record whatever its number of fields (missing ones empty, extra ones
+            # cut off), so the rows line up with ``lines``; the malformed ones were counted above.
+            usecols=list(range(len(names))),
             dtype=dtype,  # ids stay text as written: "0042" and ISBNs survive
             na_filter=False,  # empty cells stay "" so the checks can name them
             quoting=quoting,
             skip_blank_lines=True,
             engine="c",
         )
+        if data_bad.any() and len(frame) == len(data_bad):
+            frame = frame[~data_bad].reset_index(drop=True)
+        return frame.drop(columns=_TRAILING_FIELD) if padded.any() else frame
 
     try:
         frame = None
         if numeric:
             try:
-                frame = read({c: (np.float64 if c in numeric else str) for c in fmt.columns})
+                frame = read({c: (np.float64 if c in numeric else str) for c in names})
                 if not all(np.isfinite(frame[c].to_numpy()).all() for c in numeric):
                     frame = None
             except ValueError:
@@ -755,15 +845,17 @@ def _parse(text: _Text, fmt: FileFormat, numeric: tuple[str, ...] = ()) -> _Tabl
             f"{text.name}: could not be read as a {_SEP_NAMES[sep]}-separated table ({exc}). "
             "Save the file again as plain CSV and load it again."
         ) from None
-    data_lines = lines[1:] if fmt.has_header else lines
+    data_lines = data_lines[~data_bad]
     if len(data_lines) != len(frame):  # defensive: keep line numbers approximate rather than fail
-        data_lines = np.arange(len(frame)) + 1 + int(fmt.has_header)
-    return _Table(name=text.name, fmt=fmt, frame=frame, lines=np.asarray(data_lines), notes=list(text.notes))
+        data_lines = np.arange(len(frame)) + 1 + header
+    return _Table(name=text.name, fmt=fmt, frame=frame, lines=np.asarray(data_lines), notes=notes)
 
 
-def _load_table(source: Source, name: str | None, kind: str, layout: Layout | None = None) -> _Table:
+def _load_table(
+    source: Source, name: str | None, kind: str, layout: Layout | None = None, skip_bad_lines: bool = False
+) -> _Table:
     text = _read_text(source, name)
-    return _parse(text, _sniff(text, kind, layout))
+    return _parse(text, _sniff(text, kind, layout), skip_bad_lines=skip_bad_lines)
 
 
 # ------------------------------------------------------------ validation
@@ -777,9 +869,14 @@ def _how_read(fmt: FileFormat) -> str:
 
 
 def _rows_error(
-    table: _Table, column: str, mask: np.ndarray | pd.Series, problem: str, expected: str, action: str
+    table: _Table, column: str, mask: np.ndarray | pd.Series, problem: str, expected: str, action: str,
+    malformed: bool = False,
 ) -> DataValidationError:
-    """A message naming the file, the column, the first lines and the count."""
+    """A message naming the file, the column, the first lines and the count.
+
+    ``malformed``: the rows cannot be read at all (not a value outside a chosen
+    range), so they may be skipped on request: a :class:`MalformedLinesError`.
+    """
     positions = np.flatnonzero(np.asarray(mask, dtype=bool))
     raw = table.frame[column].to_numpy()
     numeric = raw.dtype.kind == "f"  # parsed as numbers: show 6, not 6.0
@@ -789,10 +886,40 @@ def _rows_error(
         shown.append(f"line {table.lines[position]} ({'empty' if not value.strip() else repr(value[:40])})")
     more = f" and {len(positions) - _SHOW_ROWS} more" if len(positions) > _SHOW_ROWS else ""
     count = f"{len(positions):,} row{'s' if len(positions) != 1 else ''}"
-    return DataValidationError(
-        f"{table.name}: {table.label(column)} {problem} on {count}: {', '.join(shown)}{more}. "
-        f"Expected {expected}. {action}"
-    )
+    message = (f"{table.name}: {table.label(column)} {problem} on {count}: {', '.join(shown)}{more}. "
+               f"Expected {expected}. {action}")
+    if not malformed:
+        return DataValidationError(message)
+    return MalformedLinesError(f"{message} {_SKIP_HINT}", table.name, table.lines[positions],
+                               f"{table.label(column)} {problem}", rows=positions)
+
+
+_Built = TypeVar("_Built")
+
+
+def _skipping_malformed(table: _Table, build: Callable[[_Table], _Built], skip_bad_lines: bool) -> _Built:
+    """``build(table)``; with ``skip_bad_lines``, the rows it finds unreadable are dropped and listed, and it runs again.
+
+    Each check that can fail on a row raises with exactly those rows, so the
+    checks stay written once; every round drops at least one row.
+    """
+    while True:
+        try:
+            return build(table)
+        except MalformedLinesError as error:
+            if not skip_bad_lines or error.rows is None:
+                raise
+            keep = np.ones(len(table.frame), dtype=bool)
+            keep[error.rows] = False
+            if not keep.any():
+                raise DataValidationError(
+                    f"{table.name}: {error.reason} on every row ({_count(len(keep), 'row')}), so skipping the "
+                    "malformed lines leaves nothing to load. Check the column mapping and the separator."
+                ) from None
+            note = (f"{table.name}: skipped {_count(len(error.rows), 'malformed line')} where {error.reason}: "
+                    f"{_line_list(table.lines[error.rows])}.")
+            table = replace(table, frame=table.frame[keep].reset_index(drop=True), lines=table.lines[keep],
+                            notes=table.notes + [note])
 
 
 _MISSING_SPELLINGS = sorted(
@@ -862,7 +989,7 @@ def _clean_ids(table: _Table, column: str, what: str, report: list[str]) -> pd.S
     if missing.any():
         raise _rows_error(
             table, column, missing, "is empty (or NaN)", f"a {what} on every row",
-            "Fill in or delete these rows, then load the file again.",
+            "Fill in or delete these rows, then load the file again.", malformed=True,
         )
     # Ids exported through a float column ("12.0") would never match "12" in
     # the other files.
@@ -881,21 +1008,23 @@ def _parse_ratings(table: _Table, column: str, report: list[str]) -> np.ndarray:
         raise _rows_error(
             table, column, missing, "is empty (or NaN)", "a rating on every row",
             "Fill in or delete these rows. If the file has no ratings at all (clicks, purchases), map the rating "
-            "to none to load it as implicit feedback.",
+            "to none to load it as implicit feedback.", malformed=True,
         )
-    numbers = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+    numbers = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, copy=True)
     bad = ~np.isfinite(numbers)
     if bad.any():
-        # Semicolon files from European spreadsheets write 3,5 for 3.5.
-        fixable = raw[bad].str.fullmatch(r"-?\d+,\d+").all() and table.fmt.separator != ","
-        if fixable:
-            numbers = pd.to_numeric(raw.str.replace(",", ".", regex=False), errors="coerce").to_numpy(np.float64)
+        # Semicolon files from European spreadsheets write 3,5 for 3.5. Fixed first, so an error
+        # (or skipping) names only the values that are not numbers at all.
+        comma = bad & raw.str.fullmatch(r"-?\d+,\d+").to_numpy(dtype=bool) if table.fmt.separator != "," else bad & False
+        if comma.any():
+            numbers[comma] = pd.to_numeric(raw[comma].str.replace(",", ".", regex=False)).to_numpy(np.float64)
             bad = ~np.isfinite(numbers)
             report.append(f"{table.name}: ratings with a decimal comma (3,5) read as 3.5.")
         if bad.any():
             raise _rows_error(
                 table, column, bad, "is not a number", "a number on every row, such as 4 or 3.5",
                 "Correct or delete these rows, or map the rating to another column, then load the file again.",
+                malformed=True,
             )
     return numbers
 
@@ -930,17 +1059,23 @@ def _parse_timestamps(table: _Table, column: str, report: list[str]) -> np.ndarr
         raise _rows_error(
             table, column, missing, "is empty (or NaN)", "a time on every row (or none at all)",
             "Fill in or delete these rows, or map the timestamp to none to load the file without times.",
+            malformed=True,
         )
     numbers = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
-    if np.isfinite(numbers).all():
+    finite = np.isfinite(numbers)
+    if finite.all():
         return _seconds(table, numbers, report)
-    dates = pd.to_datetime(raw, format="ISO8601", utc=True, errors="coerce")
-    bad = dates.isna().to_numpy()
+    # Mostly unix times: the others are the odd ones out (read as dates, every unix time would be "not a time").
+    bad = ~finite if finite.mean() >= 0.5 else None
+    if bad is None:
+        dates = pd.to_datetime(raw, format="ISO8601", utc=True, errors="coerce")
+        bad = dates.isna().to_numpy()
     if bad.any():
         raise _rows_error(
             table, column, bad, "is not a time",
             "unix seconds (such as 978300760) or ISO dates (such as 2009-09-13 or 2009-09-13T10:00:00)",
             "Correct or delete these rows, or map the timestamp to none to load the file without times.",
+            malformed=True,
         )
     report.append(f"{table.name}: dates in {table.label(column)} converted to unix seconds (UTC).")
     return ((dates - pd.Timestamp("1970-01-01", tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(np.int64)
@@ -959,6 +1094,7 @@ def _load_ratings(
     mapping: Mapping[str, str | None] | None,
     rating_scale: tuple[float, float] | None,
     layout: Layout | None = None,
+    skip_bad_lines: bool = False,
 ) -> _Ratings:
     text = _read_text(source, name)
     fmt = _sniff(text, "ratings", layout)
@@ -970,7 +1106,8 @@ def _load_ratings(
             "Load it as the tags of the items file, or map the rating to none to load each tag as an interaction."
         )
     numeric = tuple(c for c in (roles["rating"], roles["timestamp"]) if c is not None)
-    return _ratings_from_table(_parse(text, fmt, numeric), roles, rating_scale)
+    table = _parse(text, fmt, numeric, skip_bad_lines)
+    return _skipping_malformed(table, lambda t: _ratings_from_table(t, roles, rating_scale), skip_bad_lines)
 
 
 def _ratings_from_table(
@@ -1052,6 +1189,7 @@ def read_ratings(
     rating_scale: tuple[float, float] | None = None,
     separator: str | None = None,
     has_header: bool | None = None,
+    skip_bad_lines: bool = False,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Read a ratings (or interactions) file into a clean frame.
 
@@ -1072,6 +1210,10 @@ def read_ratings(
         0-5 or 0-10 when the values fit).
     separator, has_header : optional
         Override detection (see :func:`detect_format`).
+    skip_bad_lines : bool, default False
+        Skip malformed lines (wrong number of fields, an empty id, a rating
+        or time that is not one) instead of raising; they are counted and
+        listed by line number in the report.
 
     Returns
     -------
@@ -1087,9 +1229,11 @@ def read_ratings(
     DataValidationError
         For an empty, binary or malformed file, a missing user or item
         column, empty ids, ratings that are empty, not numbers or outside
-        ``rating_scale``, or unreadable times.
+        ``rating_scale``, or unreadable times. Malformed lines raise its
+        subclass :class:`MalformedLinesError` (unless ``skip_bad_lines``).
     """
-    ratings = _load_ratings(source, name, mapping, rating_scale, {"separator": separator, "has_header": has_header})
+    ratings = _load_ratings(source, name, mapping, rating_scale, {"separator": separator, "has_header": has_header},
+                            skip_bad_lines)
     return ratings.frame, ratings.report
 
 
@@ -1465,6 +1609,7 @@ def load_dataset(
     name: str | None = None,
     rating_scale: tuple[float, float] | None = None,
     layouts: Mapping[str, Layout] | None = None,
+    skip_bad_lines: bool = False,
 ) -> Dataset:
     """Load ratings and optional metadata files into one :class:`Dataset`.
 
@@ -1486,6 +1631,11 @@ def load_dataset(
     layouts : dict, optional
         ``"ratings"``, ``"items"`` or ``"users"`` -> ``{"separator": ...,
         "has_header": ...}``, overriding detection for that file.
+    skip_bad_lines : bool, default False
+        Skip malformed lines of the ratings, items and users files (wrong
+        number of fields, an empty id, a rating or time that is not one)
+        instead of raising :class:`MalformedLinesError`; the report counts
+        them and lists them by line number.
 
     Returns
     -------
@@ -1496,15 +1646,17 @@ def load_dataset(
     ------
     DataValidationError
         For any problem in any of the files, and when none of the metadata
-        ids match the ratings (wrong file or wrong id column).
+        ids match the ratings (wrong file or wrong id column). Malformed
+        lines raise its subclass :class:`MalformedLinesError`.
     """
     layouts = layouts or {}
-    loaded = _load_ratings(ratings, None, mapping, rating_scale, layouts.get("ratings"))
+    loaded = _load_ratings(ratings, None, mapping, rating_scale, layouts.get("ratings"), skip_bad_lines)
     report = list(loaded.report)
     items_frame = users_frame = None
     if items is not None:
-        items_table = _load_table(items, None, "items", layouts.get("items"))
-        items_frame, items_report = _items_from_table(items_table, item_mapping, tags, tag_names)
+        items_table = _load_table(items, None, "items", layouts.get("items"), skip_bad_lines)
+        items_frame, items_report = _skipping_malformed(
+            items_table, lambda t: _items_from_table(t, item_mapping, tags, tag_names), skip_bad_lines)
         report += items_report
         items_frame = _align(items_frame, ITEM, loaded.frame[ITEM], items_table.name, loaded.name, report)
     elif tags is not None or tag_names is not None:
@@ -1512,8 +1664,9 @@ def load_dataset(
             "Tags were given without an items file. Also choose the items file the tags belong to."
         )
     if users is not None:
-        users_table = _load_table(users, None, "users", layouts.get("users"))
-        users_frame, users_report = _users_from_table(users_table, user_mapping)
+        users_table = _load_table(users, None, "users", layouts.get("users"), skip_bad_lines)
+        users_frame, users_report = _skipping_malformed(
+            users_table, lambda t: _users_from_table(t, user_mapping), skip_bad_lines)
         report += users_report
         users_frame = _align(users_frame, USER, loaded.frame[USER], users_table.name, loaded.name, report)
     return Dataset.from_frames(

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from recsys_core import data
-from recsys_core.data import detect_format, load_dataset, load_sample, read_items, read_ratings, read_users
+from recsys_core.data import MalformedLinesError, detect_format, load_dataset, load_sample, read_items, read_ratings, read_users
 from recsys_core.dataset import Dataset
 from recsys_core.errors import DataValidationError
 
@@ -513,8 +513,10 @@ def test_non_numeric_ratings_name_lines_and_count(tmp_path: Path) -> None:
     assert str(err.value) == (
         "ratings.csv: column 'rating' is not a number on 7 rows: line 3 ('five'), line 5 ('x0'), line 6 ('x1'), "
         "line 7 ('x2'), line 8 ('x3') and 2 more. Expected a number on every row, such as 4 or 3.5. "
-        "Correct or delete these rows, or map the rating to another column, then load the file again."
+        "Correct or delete these rows, or map the rating to another column, then load the file again. "
+        "Or load it again skipping the malformed lines (each skipped line is listed)."
     )
+    assert isinstance(err.value, MalformedLinesError) and err.value.line_numbers == (3, 5, 6, 7, 8, 9, 10)
 
 
 def test_headerless_lines_are_counted_from_one(tmp_path: Path) -> None:
