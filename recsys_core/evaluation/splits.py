@@ -48,6 +48,18 @@ class Split:
     test: Dataset
 
 
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _too_small(dataset: Dataset, what: str, needs: str, has: str, advice: str) -> DataValidationError:
+    """The data set is too small for the split: a message for a person, not about parameters."""
+    return DataValidationError(
+        f"The data set '{dataset.name}' is too small for {what}: it needs {needs}, and it has {has}. "
+        f"Load a larger data set, or {advice}."
+    )
+
+
 def _make_split(dataset: Dataset, fold: int, train_rows: np.ndarray, test_rows: np.ndarray, label: str) -> Split:
     return Split(
         fold=fold,
@@ -88,14 +100,18 @@ def kfold(dataset: Dataset, n_folds: int = 5, seed: int = 0, shuffle: bool = Tru
     Raises
     ------
     ValueError
-        If ``n_folds`` is below 2 or above the number of interactions.
+        If ``n_folds`` is below 2.
+    DataValidationError
+        If the data set has fewer interactions than folds.
     """
     n_rows = dataset.n_ratings
     n_folds = int(n_folds)
-    if n_folds < 2 or n_folds > n_rows:
-        raise ValueError(
-            f"kfold needs 2 <= n_folds <= number of interactions ({n_rows}); got n_folds={n_folds}."
-        )
+    if n_folds < 2:
+        raise ValueError(f"kfold needs n_folds >= 2; got n_folds={n_folds}.")
+    if n_folds > n_rows:
+        raise _too_small(dataset, f"{n_folds}-fold cross-validation",
+                         f"at least {_plural(n_folds, 'rating')} (one per test fold)", _plural(n_rows, "rating"),
+                         "choose fewer folds")
     indices = np.arange(n_rows)
     if shuffle:
         np.random.RandomState(seed).shuffle(indices)
@@ -136,19 +152,32 @@ def random_holdout(dataset: Dataset, test_size: float | int = 0.2, seed: int = 0
     Raises
     ------
     ValueError
-        If ``test_size`` is not positive or leaves no training interactions.
+        If ``test_size`` is not a fraction in (0, 1) or a positive count.
+    DataValidationError
+        If the data set is too small to keep interactions on both sides.
     """
     n_rows = dataset.n_ratings
-    if isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool):
-        n_test = int(test_size)
-    else:
-        # Same float expression as Surprise, so the rounding agrees too.
-        n_test = math.ceil(float(test_size) * n_rows) if 0 < float(test_size) < 1 else -1
-    if not 0 < n_test < n_rows:
+    by_count = isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool)
+    if by_count and int(test_size) < 1 or not by_count and not 0 < float(test_size) < 1:
         raise ValueError(
-            f"random_holdout needs test_size to be a fraction in (0, 1) or a count below the number "
-            f"of interactions ({n_rows}); got test_size={test_size!r}."
+            f"random_holdout needs test_size to be a fraction in (0, 1) or a count of at least 1; "
+            f"got test_size={test_size!r}."
         )
+
+    def test_count(n: int) -> int:
+        # Same float expression as Surprise, so the rounding agrees too.
+        return int(test_size) if by_count else math.ceil(float(test_size) * n)
+
+    n_test = test_count(n_rows)
+    if not n_test < n_rows:
+        # The fewest interactions that leave at least one to train on.
+        needed = int(test_size) + 1 if by_count else max(2, math.ceil(1 / (1 - float(test_size))) - 1)
+        while test_count(needed) >= needed:
+            needed += 1
+        share = f"{_plural(int(test_size), 'rating')}" if by_count else f"{float(test_size):.0%} of the ratings"
+        raise _too_small(dataset, f"a random hold-out of {share}",
+                         f"at least {_plural(needed, 'rating')} (some to train on, some to test on)",
+                         _plural(n_rows, "rating"), "test on a smaller share")
     permutation = np.random.RandomState(seed).permutation(n_rows)
     n_train = n_rows - n_test
     return [_make_split(dataset, 0, permutation[:n_train], permutation[n_train:], "hold-out")]
@@ -175,6 +204,18 @@ def _timeline_rank(dataset: Dataset, by_time: bool) -> tuple[np.ndarray, np.ndar
     from_end = np.empty(n_rows, dtype=np.int64)
     from_end[order] = ends[sorted_users] - 1 - np.arange(n_rows)
     return from_end, counts[users]
+
+
+def _need_users_with_more_than(dataset: Dataset, n: int, what: str) -> None:
+    """A per-user split tests only users with more than ``n`` interactions: at least one must have that many."""
+    counts = dataset.user_counts
+    if not (counts > n).any():
+        raise _too_small(
+            dataset, what, f"at least one user with {n + 1} or more ratings (some to train on, the last to test on)",
+            f"{_plural(dataset.n_users, 'user')}, the most active with "
+            f"{_plural(int(counts.max()) if len(counts) else 0, 'rating')}",
+            "choose the random or k-fold split, which do not need several ratings per user",
+        )
 
 
 def _split_by_from_end(dataset: Dataset, is_test: np.ndarray, label: str) -> list[Split]:
@@ -206,7 +247,7 @@ def temporal_per_user(dataset: Dataset, test_fraction: float = 0.2) -> list[Spli
     Raises
     ------
     DataValidationError
-        If the data set has no timestamps.
+        If the data set has no timestamps, or no user with 2 or more interactions.
     ValueError
         If ``test_fraction`` is not in (0, 1).
     """
@@ -217,6 +258,7 @@ def temporal_per_user(dataset: Dataset, test_fraction: float = 0.2) -> list[Spli
         )
     if not 0 < test_fraction < 1:
         raise ValueError(f"temporal_per_user needs 0 < test_fraction < 1; got {test_fraction!r}.")
+    _need_users_with_more_than(dataset, 1, "a split by time")
     from_end, counts = _timeline_rank(dataset, by_time=True)
     n_test = np.clip(np.floor(counts * test_fraction + 0.5).astype(np.int64), 1, counts - 1)
     is_test = (counts >= 2) & (from_end < n_test)
@@ -247,10 +289,13 @@ def leave_last_n_out(dataset: Dataset, n: int = 1) -> list[Split]:
     ------
     ValueError
         If ``n`` is below 1.
+    DataValidationError
+        If no user has more than ``n`` interactions.
     """
     n = int(n)
     if n < 1:
         raise ValueError(f"leave_last_n_out needs n >= 1; got n={n}.")
+    _need_users_with_more_than(dataset, n, f"leaving the last {_plural(n, 'rating')} of each user out")
     from_end, counts = _timeline_rank(dataset, by_time=dataset.has_timestamps)
     is_test = (counts > n) & (from_end < n)
     return _split_by_from_end(dataset, is_test, f"leave-last-{n}-out")
