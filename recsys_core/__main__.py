@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--users", help="user metadata file (id, age, gender, occupation...)")
     compare.add_argument("--tags", help="tags file (MovieLens tags.csv, or Goodbooks book_tags.csv)")
     compare.add_argument("--tag-names", help="Goodbooks tags.csv (tag_id, tag_name)")
+    compare.add_argument("--skip-bad-lines", action="store_true",
+                         help="skip malformed lines (wrong number of fields, empty ids, ratings that are not numbers) "
+                              "instead of stopping; each skipped line is listed in the notes")
     compare.add_argument("--models", default=DEFAULT_MODELS, help=f"comma-separated model names (default: {DEFAULT_MODELS})")
     compare.add_argument("--params", type=_parse_params, default={}, help='JSON hyper-parameters per model, e.g. \'{"svd": {"n_factors": 50}}\'')
     compare.add_argument("--split", default="kfold", choices=["kfold", "random", "temporal", "leave-last-out"])
@@ -103,7 +106,8 @@ def run_compare(args: argparse.Namespace) -> int:
         print(f"error: unknown model(s) {', '.join(unknown)}. Available: {', '.join(REGISTRY)}", file=sys.stderr)
         return 2
     if args.ratings:
-        dataset = data.load_dataset(args.ratings, items=args.items, users=args.users, tags=args.tags, tag_names=args.tag_names)
+        dataset = data.load_dataset(args.ratings, items=args.items, users=args.users, tags=args.tags, tag_names=args.tag_names,
+                                    skip_bad_lines=args.skip_bad_lines)
     else:
         dataset = data.load_sample()
     summary = dataset.summary()
