@@ -129,8 +129,12 @@ with upload_tab:
         default_name = Path(items_file.name).stem + " ratings"
     name = st.text_input("Name of this data set", value=default_name or "my data", key=f"dataset_name:{default_name}",
                          max_chars=60, disabled=ratings_file is None)
-    if st.button("Load these files", type="primary", icon=":material/upload:", disabled=not ready):
-        previous = ui.dataset()
+    uploads = (ratings_file, items_file, users_file, tags_file, tag_names_file)
+    # What a failed load is about: the same files, mapping, layouts and name. The failure is kept in the
+    # session (not just drawn once) so the "skip" checkbox below it survives the rerun its click causes.
+    attempt = repr(([f.file_id if f else None for f in uploads], mappings, layouts, name))
+
+    def load(skip_bad_lines: bool) -> None:
         try:
             with st.spinner("Reading and checking the files…"):
                 loaded = loader.load_dataset(
@@ -138,20 +142,41 @@ with upload_tab:
                     tags=tags_file, tag_names=tag_names_file,
                     mapping=mappings.get("ratings"), item_mapping=mappings.get("items"),
                     user_mapping=mappings.get("users"), name=name or None, layouts=layouts,
+                    skip_bad_lines=skip_bad_lines,
                 )
         except DataValidationError as error:
-            st.error(ui.md(str(error)), icon=":material/error:")
-            if previous is not None:
-                st.info(f"Nothing changed: still using **{ui.md(previous.name)}** ({ui.md(ui.dataset_source())}).",
-                        icon=":material/info:")
+            st.session_state["load_failure"] = {
+                "attempt": attempt, "message": str(error),
+                "malformed": isinstance(error, loader.MalformedLinesError) and not skip_bad_lines,
+            }
         else:
-            files = ", ".join(f.name for f in (ratings_file, items_file, users_file, tags_file, tag_names_file) if f)
-            ui.set_dataset(loaded, f"uploaded: {files}")
+            st.session_state.pop("load_failure", None)
+            ui.set_dataset(loaded, "uploaded: " + ", ".join(f.name for f in uploads if f))
+            skipped = " Skipped lines are listed under *What was read and cleaned up*." if skip_bad_lines else ""
             st.session_state["data_flash"] = (
                 f"Loaded **{ui.md(loaded.name)}**: {loaded.n_users:,} users, {loaded.n_items:,} items, "
-                f"{loaded.n_ratings:,} ratings. The Summary tab shows what it looks like; train models next."
+                f"{loaded.n_ratings:,} ratings.{skipped} The Summary tab shows what it looks like; train models next."
             )
             st.rerun()
+
+    if st.button("Load these files", type="primary", icon=":material/upload:", disabled=not ready):
+        load(skip_bad_lines=False)
+    failure = st.session_state.get("load_failure")
+    if failure is not None and failure["attempt"] != attempt:  # files or settings changed since: stale
+        del st.session_state["load_failure"]
+        failure = None
+    if failure is not None:
+        st.error(ui.md(failure["message"]), icon=":material/error:")
+        if failure["malformed"] and st.checkbox(
+            "Skip the malformed lines (they will be listed)", key="skip_bad_lines",
+            help="Loads every other line; each skipped line is listed by its line number under the summary.",
+        ):
+            load(skip_bad_lines=True)
+            st.rerun()  # only reached when that load failed too: show its error instead
+        previous = ui.dataset()
+        if previous is not None:
+            st.info(f"Nothing changed: still using **{ui.md(previous.name)}** ({ui.md(ui.dataset_source())}).",
+                    icon=":material/info:")
     if ui.dataset() is not None and ui.dataset_source() != "the bundled sample":
         if st.button("Go back to the bundled sample", icon=":material/restart_alt:"):
             if ui.load_sample_into_session():

@@ -110,3 +110,44 @@ def test_a_header_detection_can_be_overridden_before_loading():
     next(b for b in at.button if b.label == "Load these files").click().run()
     assert not at.exception and not at.error, texts(at.error)
     assert at.session_state["dataset"].n_ratings == 3
+
+
+def test_malformed_lines_can_be_skipped_after_the_error_and_are_listed():
+    ratings, _, _ = movielens_frames(n_users=10, n_items=20)
+    lines = csv_bytes(ratings).decode().splitlines()
+    lines[4] = "1,2"  # line 5: cut off
+    content = ("\n".join(lines) + "\nexported by a spreadsheet\n").encode()
+    at = new_app()
+    at.file_uploader(key="upload_ratings").upload("ratings.csv", content, "text/csv")
+    at.run()
+    at.text_input[0].set_value("my export").run()
+    next(b for b in at.button if b.label == "Load these files").click().run()
+    assert not at.exception
+    [message] = texts(at.error)
+    assert message.startswith("ratings.csv: 2 lines do not have 4 fields") and "line 5 (2 fields)" in message
+    assert metric(at, "Users") == "600"  # nothing loaded yet: still the sample
+    # The error stays on the next run (any widget), with the offer to skip.
+    at.run()
+    assert texts(at.error) == [message]
+    [skip] = [c for c in at.checkbox if c.label == "Skip the malformed lines (they will be listed)"]
+    skip.check().run()
+    assert not at.exception and not at.error, texts(at.error)
+    data = at.session_state["dataset"]
+    assert data.name == "my export"  # the name typed before the error is kept
+    assert data.n_ratings == len(ratings) - 1
+    assert any("Skipped lines are listed" in s for s in texts(at.success))
+    note = f"ratings.csv: skipped 2 malformed lines without 4 fields (separator: comma): line 5 (2 fields), " \
+           f"line {len(lines) + 1} (1 field)."
+    assert note in data.report
+    assert any(note in text for text in texts(at.markdown))  # listed under the summary
+
+
+def test_a_load_error_goes_away_when_the_files_change():
+    at = new_app()
+    at.file_uploader(key="upload_ratings").upload("ratings.csv", b"user,item,rating\n1,2,4\n1,3\n", "text/csv")
+    at.run()
+    next(b for b in at.button if b.label == "Load these files").click().run()
+    assert texts(at.error) and [c.label for c in at.checkbox] == ["Skip the malformed lines (they will be listed)"]
+    at.file_uploader(key="upload_ratings").upload("ratings.csv", b"user,item,rating\n1,2,4\n1,3,5\n", "text/csv")
+    at.run()
+    assert not at.error and not at.checkbox
