@@ -3,10 +3,15 @@
     python -m recsys_core compare [--ratings PATH] [--items PATH] [--users PATH]
         [--models svd,knn-basic,...] [--split kfold] [--folds 5] [--seed 0]
         [--k 10] [--output results.csv]
+    python -m recsys_core tune [--ratings PATH ...] --models ease,als [--trials 30]
+        [--timeout S] [--metric ndcg] [--k 10] [--seed 0] [--output best.json]
     python -m recsys_core models
     python -m recsys_core sample --out DIR [--users N --items N --ratings N --seed S]
 
-Without ``--ratings`` the bundled sample is used. Errors in the input are
+``tune`` splits the data as ``compare`` would, carves a validation hold-out
+out of the *training* part and searches each model's declared space with
+Optuna; the test part is never read. ``best.json`` is what ``compare
+--params best.json`` reads. Without ``--ratings`` the bundled sample is used. Errors in the input are
 printed as the same readable messages the dashboard shows (exit status 2).
 """
 from __future__ import annotations
@@ -16,7 +21,7 @@ import json
 import sys
 from typing import Sequence
 
-DEFAULT_MODELS = "svd,knn-basic,knn-means,knn-baseline,coclustering,baseline,popular"
+DEFAULT_MODELS = "ease,als,item-knn-cosine,svd,knn-basic,knn-means,knn-baseline,coclustering,baseline,popular"
 
 
 def _progress_bar(total_hint: str):
@@ -43,8 +48,13 @@ def _parse_k(text: str) -> tuple[int, ...]:
 
 
 def _parse_params(text: str | None) -> dict:
+    """JSON text, or the path of a JSON file (e.g. the ``best.json`` that ``tune`` writes)."""
     if not text:
         return {}
+    from pathlib import Path
+
+    if not text.lstrip().startswith("{") and Path(text).is_file():
+        text = Path(text).read_text(encoding="utf-8")
     try:
         params = json.loads(text)
     except json.JSONDecodeError as error:
@@ -54,27 +64,45 @@ def _parse_params(text: str | None) -> dict:
     return params
 
 
+def _data_and_split_arguments() -> argparse.ArgumentParser:
+    """Options ``compare`` and ``tune`` share: the files to read and how to split them."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--ratings", help="ratings file (user, item, rating[, timestamp]); default: bundled sample")
+    parent.add_argument("--items", help="item metadata file (id, title, genres, description...)")
+    parent.add_argument("--users", help="user metadata file (id, age, gender, occupation...)")
+    parent.add_argument("--tags", help="tags file (MovieLens tags.csv, or Goodbooks book_tags.csv)")
+    parent.add_argument("--tag-names", help="Goodbooks tags.csv (tag_id, tag_name)")
+    parent.add_argument("--skip-bad-lines", action="store_true",
+                        help="skip malformed lines (wrong number of fields, empty ids, ratings that are not numbers) "
+                             "instead of stopping; each skipped line is listed in the notes")
+    parent.add_argument("--params", type=_parse_params, default={},
+                        help='hyper-parameters per model: JSON, e.g. \'{"svd": {"n_factors": 50}}\', or a JSON file '
+                             '(such as the best.json written by tune)')
+    parent.add_argument("--split", default="kfold", choices=["kfold", "random", "temporal", "leave-last-out"])
+    parent.add_argument("--folds", type=int, default=5, help="folds for --split kfold")
+    parent.add_argument("--test-size", type=float, default=0.2, help="test share for random/temporal splits")
+    parent.add_argument("--seed", type=int, default=0)
+    parent.add_argument("--no-progress", action="store_true")
+    return parent
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m recsys_core", description="recsys-lab: compare recommender models on your ratings.")
     sub = parser.add_subparsers(dest="command", required=True)
-    compare = sub.add_parser("compare", help="cross-validate models and print a comparison table")
-    compare.add_argument("--ratings", help="ratings file (user, item, rating[, timestamp]); default: bundled sample")
-    compare.add_argument("--items", help="item metadata file (id, title, genres, description...)")
-    compare.add_argument("--users", help="user metadata file (id, age, gender, occupation...)")
-    compare.add_argument("--tags", help="tags file (MovieLens tags.csv, or Goodbooks book_tags.csv)")
-    compare.add_argument("--tag-names", help="Goodbooks tags.csv (tag_id, tag_name)")
-    compare.add_argument("--skip-bad-lines", action="store_true",
-                         help="skip malformed lines (wrong number of fields, empty ids, ratings that are not numbers) "
-                              "instead of stopping; each skipped line is listed in the notes")
+    shared = _data_and_split_arguments()
+    compare = sub.add_parser("compare", parents=[shared], help="cross-validate models and print a comparison table")
     compare.add_argument("--models", default=DEFAULT_MODELS, help=f"comma-separated model names (default: {DEFAULT_MODELS})")
-    compare.add_argument("--params", type=_parse_params, default={}, help='JSON hyper-parameters per model, e.g. \'{"svd": {"n_factors": 50}}\'')
-    compare.add_argument("--split", default="kfold", choices=["kfold", "random", "temporal", "leave-last-out"])
-    compare.add_argument("--folds", type=int, default=5, help="folds for --split kfold")
-    compare.add_argument("--test-size", type=float, default=0.2, help="test share for random/temporal splits")
-    compare.add_argument("--seed", type=int, default=0)
     compare.add_argument("--k", type=_parse_k, default=(10,), help="ranking cut-off(s), e.g. 10 or 5,10,20")
     compare.add_argument("--output", help="write the tidy results (model, fold, metric, k, bucket, value) to this CSV")
-    compare.add_argument("--no-progress", action="store_true")
+    tune = sub.add_parser("tune", parents=[shared],
+                          help="search hyper-parameters with Optuna on a validation hold-out of the training part")
+    tune.set_defaults(split="random")
+    tune.add_argument("--models", required=True, help="comma-separated model names, e.g. ease,als")
+    tune.add_argument("--trials", type=int, default=30, help="trials per model (default 30)")
+    tune.add_argument("--timeout", type=float, help="stop each model's search after this many seconds")
+    tune.add_argument("--metric", default="ndcg", choices=["ndcg", "precision", "recall", "map", "hit_rate", "mrr"])
+    tune.add_argument("--k", type=int, default=10, help="ranking cut-off of the metric (default 10)")
+    tune.add_argument("--output", help="write the best parameters as JSON ({model: {param: value}})")
     sub.add_parser("models", help="list the available models")
     sample = sub.add_parser("sample", help="write a synthetic data set (the bundled sample, or a larger one)")
     sample.add_argument("--out", required=True)
@@ -95,19 +123,22 @@ def split_params(args: argparse.Namespace) -> dict:
     return {"n": 1}
 
 
-def run_compare(args: argparse.Namespace) -> int:
-    from . import data
-    from .evaluation.runner import ModelSpec, evaluate, summarise
+def _model_names(args: argparse.Namespace) -> list[str]:
     from .models import REGISTRY
 
     names = [name.strip() for name in args.models.split(",") if name.strip()]
     unknown = [name for name in names if name not in REGISTRY]
     if unknown:
-        print(f"error: unknown model(s) {', '.join(unknown)}. Available: {', '.join(REGISTRY)}", file=sys.stderr)
-        return 2
+        raise SystemExit(f"error: unknown model(s) {', '.join(unknown)}. Available: {', '.join(REGISTRY)}")
+    return names
+
+
+def _load(args: argparse.Namespace):
+    from . import data
+
     if args.ratings:
-        dataset = data.load_dataset(args.ratings, items=args.items, users=args.users, tags=args.tags, tag_names=args.tag_names,
-                                    skip_bad_lines=args.skip_bad_lines)
+        dataset = data.load_dataset(args.ratings, items=args.items, users=args.users, tags=args.tags,
+                                    tag_names=args.tag_names, skip_bad_lines=args.skip_bad_lines)
     else:
         dataset = data.load_sample()
     summary = dataset.summary()
@@ -115,6 +146,14 @@ def run_compare(args: argparse.Namespace) -> int:
           f"(density {summary['density']:.2%}, scale {summary['rating_min']:g}–{summary['rating_max']:g})")
     for line in dataset.report:
         print(f"  note: {line}")
+    return dataset
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from .evaluation.runner import ModelSpec, evaluate, summarise
+
+    names = _model_names(args)
+    dataset = _load(args)
     specs = [ModelSpec(name, args.params.get(name, {})) for name in names]
     bar, progress = (None, None) if args.no_progress else _progress_bar("evaluating")
     try:
@@ -134,6 +173,47 @@ def run_compare(args: argparse.Namespace) -> int:
         result.table.to_csv(args.output, index=False)
         print(f"\nwrote {len(result.table)} rows to {args.output}")
     return 1 if result.errors and len(result.errors) == len(specs) else 0
+
+
+def run_tune(args: argparse.Namespace) -> int:
+    """Tune each model on the first fold's training part; write best.json for ``compare --params``."""
+    from .evaluation.splits import make_splits
+    from .evaluation.tuning import best_params_json, tune
+
+    names = _model_names(args)
+    dataset = _load(args)
+    train = make_splits(dataset, args.split, **split_params(args))[0].train
+    print(f"tuning on the training part of the {args.split} split ({train.n_ratings:,} ratings); "
+          f"validation: a per-user hold-out of it; the test part is not read")
+    results = {}
+    for name in names:
+        bar, progress = (None, None) if args.no_progress else _progress_bar(f"tuning {name}")
+
+        def trial_done(result, done: int, total: int, progress=progress) -> None:
+            if progress is not None:
+                best = f"best {result.metric}@{result.k} {result.best_value:.4f}" if result.best_value == result.best_value else "no valid trial yet"
+                progress(done / max(total, 1), f"trial {done} of {total}, {best}")
+
+        try:
+            results[name] = tune(train, name, n_trials=args.trials, timeout=args.timeout, metric=args.metric, k=args.k,
+                                 seed=args.seed, fixed_params=args.params.get(name, {}), trial_done=trial_done)
+        finally:
+            if bar is not None:
+                bar.close()
+        result = results[name]
+        print(f"{name}: best validation {args.metric}@{args.k} = {result.best_value:.4f} after "
+              f"{len(result.trials)} trials in {result.seconds:.1f} s: {json.dumps(best_params_json({name: result})[name])}")
+        for error in result.errors[:3]:
+            print(f"  failed {error}", file=sys.stderr)
+    best = best_params_json(results)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            json.dump(best, handle, indent=2)
+        print(f"wrote {args.output}; evaluate with: python -m recsys_core compare --models {','.join(names)} "
+              f"--params {args.output} --split {args.split} --seed {args.seed}")
+    else:
+        print(json.dumps(best, indent=2))
+    return 0
 
 
 def run_models() -> int:
@@ -160,6 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "compare":
             return run_compare(args)
+        if args.command == "tune":
+            return run_tune(args)
         if args.command == "models":
             return run_models()
         return run_sample(args)

@@ -301,6 +301,35 @@ def leave_last_n_out(dataset: Dataset, n: int = 1) -> list[Split]:
     return _split_by_from_end(dataset, is_test, f"leave-last-{n}-out")
 
 
+def per_user_holdout(dataset: Dataset, fraction: float = 0.2, seed: int = 0) -> Split:
+    """Per-user random hold-out: a seeded share of each user's interactions.
+
+    A user with ``c >= 2`` interactions has ``clip(round(c * fraction), 1, c - 1)``
+    of them, chosen at random, held out; users with one interaction stay in
+    the kept part. Used by the tuner to carve a validation set out of a
+    training part, so every validated user is also known to the model.
+
+    Raises
+    ------
+    DataValidationError
+        If no user has 2 or more interactions.
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(f"per_user_holdout needs 0 < fraction < 1; got {fraction!r}.")
+    _need_users_with_more_than(dataset, 1, "a per-user validation hold-out")
+    users = dataset.interactions["user_idx"].to_numpy()
+    rng = np.random.default_rng([int(seed), 104729])
+    key = rng.random(len(users))
+    order = np.lexsort((key, users))  # per user, a random order
+    counts = np.bincount(users, minlength=dataset.n_users)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    position = np.empty(len(users), dtype=np.int64)
+    position[order] = np.arange(len(users)) - np.repeat(starts, counts)
+    n_out = np.clip(np.floor(counts * fraction + 0.5).astype(np.int64), 1, np.maximum(counts - 1, 1))
+    held = (counts[users] >= 2) & (position < n_out[users])
+    return _make_split(dataset, 0, np.flatnonzero(~held), np.flatnonzero(held), f"per-user hold-out {fraction:g}")
+
+
 # ----------------------------------------------------------------- dispatch
 #: Split method name (as the CLI and the dashboard spell it) -> function.
 SPLIT_METHODS: dict[str, Callable[..., list[Split]]] = {

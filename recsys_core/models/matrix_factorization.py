@@ -158,6 +158,7 @@ class SVDpp(SVD):
         "SVD where a user's vector is corrected by the items they chose to rate, whatever the rating: "
         "the fact of rating carries information. Slower to fit (Surprise defaults: 20 factors, lr 0.007, reg 0.02)."
     )
+    params = tuple(param for param in SVD.params if param.name != "biased")  # always biased
 
     def __init__(self, n_factors: int = 20, n_epochs: int = 20, lr_all: float = 0.007, reg_all: float = 0.02,
                  init_std_dev: float = 0.1, random_state: int = 0):
