@@ -4,19 +4,23 @@ from __future__ import annotations
 import streamlit as st
 
 from recsys_core.models import REGISTRY
-from recsys_ui import ui
+from recsys_ui import tuning, ui
 
 st.title("Train")
 data = ui.require_dataset()
 st.caption(f"Fit models on {ui.dataset_caption(data)}, and measure them on ratings they did not see.")
 
+# "Train with the best parameters" on the Tune section: set the forms, then train once they are drawn.
+train_now = tuning.apply_pending()
+
 # ------------------------------------------------------------------ models
 st.subheader("1 · Models", divider="gray")
 names = list(REGISTRY)
 chosen_names = st.multiselect(
-    "Models to train", names, default=[n for n in ui.DEFAULT_MODELS if n in names], format_func=ui.model_title,
-    key="train_models", persist_state="session",
-    help="'popular' is the reference: a personalised model should beat it. content-sbert is opt-in: "
+    "Models to train", names, format_func=ui.model_title, key="train_models", persist_state="session",
+    **({} if "train_models" in st.session_state else {"default": [n for n in ui.DEFAULT_MODELS if n in names]}),
+    help="'popular' is the reference: a personalised model should beat it. The ranking models (ease, als, "
+         "item-knn-cosine, ...) learn which items people pick and predict no ratings. content-sbert is opt-in: "
          "it loads a small language model (about a minute the first time).",
 )
 if "popular" not in chosen_names and chosen_names:
@@ -38,10 +42,9 @@ if chosen_names:
                 chosen[name] = ui.param_widgets(name)
             with right.expander("How it works", expanded=True, icon=":material/functions:"):
                 ui.how_it_works(name)
-            if name == "content-sbert":
-                st.caption(":material/hourglass_top: Encodes every item's text with all-MiniLM-L6-v2 on the CPU: "
-                           "about a minute the first time for 1,500 items, then reused from the disk cache.")
-            if cls.family == "Content-based" and "genres" not in data.items.columns and "description" not in data.items.columns:
+            if cls.fit_note:
+                st.caption(f":material/hourglass_top: {cls.fit_note[0].upper()}{cls.fit_note[1:]}")
+            if cls.reads_text and "genres" not in data.items.columns and "description" not in data.items.columns:
                 st.warning("This data set has no item text (titles, genres, descriptions): a content model has "
                            "nothing to read. Upload an items file on the Data page.", icon=":material/warning:")
 else:
@@ -94,7 +97,16 @@ with right:
 # ------------------------------------------------------------------ train
 st.subheader("3 · Train", divider="gray")
 can_train = bool(chosen) and bool(ks) and split_ok
-if st.button("Train and evaluate", type="primary", icon=":material/play_arrow:", disabled=not can_train):
+train_part = None
+if split_ok:
+    try:
+        train_part = ui.splits_for(data, method, split_params)[0].train
+    except ValueError as error:  # DataValidationError included: shown where the split is chosen
+        st.error(ui.md(error), icon=":material/error:")
+        can_train = False
+tuning.section(data, chosen, train_part, ui.split_text(method, split_params))
+clicked = st.button("Train and evaluate", type="primary", icon=":material/play_arrow:", disabled=not can_train)
+if (clicked or train_now) and can_train:
     with ui.guard("Training"):
         if ui.train(data, chosen, method, split_params, tuple(ks)) is not None:
             st.rerun()  # so the sidebar and the other pages' links show the new results

@@ -107,6 +107,26 @@ def _name(model: str) -> str:
     return f"**{model}**"
 
 
+def _rating_versus_ranking(ndcg: pd.Series, rmse: pd.Series, k: int) -> list[str]:
+    """The lesson of the comparison: models trained to rank beat models trained to predict ratings at ranking."""
+    rating_models = ndcg[ndcg.index.isin(rmse.index)]
+    ranking_models = ndcg[~ndcg.index.isin(rmse.index) & (ndcg.index != REFERENCE)]
+    if not len(rating_models) or not len(ranking_models):
+        return []
+    best_rating, best_ranking = rating_models.idxmax(), ranking_models.idxmax()
+    if ranking_models[best_ranking] <= rating_models[best_rating]:
+        return []
+    ratio = ranking_models[best_ranking] / rating_models[best_rating] if rating_models[best_rating] > 0 else float("inf")
+    times = f"{ratio:.1f}×" if ratio != float("inf") else "far"
+    return [
+        f"Why the rating models rank badly: {_name(best_ranking)}, trained to rank the whole catalogue from *which* "
+        f"items people pick, reaches NDCG@{k} = {ranking_models[best_ranking]:.3f}, {times} the best rating-prediction "
+        f"model ({_name(best_rating)}, {rating_models[best_rating]:.3f}). A rating model learns how much you will like "
+        "an item *given that you watch it*; it never learns that you would not have picked most of the catalogue, "
+        "so obscure items it predicts at 5 stars crowd its top lists."
+    ]
+
+
 def reading(table: pd.DataFrame, k: int, n_folds: int = 1) -> list[str]:
     """Short sentences a class can read aloud: who wins what, and what that means.
 
@@ -161,6 +181,7 @@ def reading(table: pd.DataFrame, k: int, n_folds: int = 1) -> list[str]:
             )
     elif len(ndcg):
         sentences.append(f"Train **{REFERENCE}** too: it is the reference every personalised model should beat.")
+    sentences += _rating_versus_ranking(ndcg, rmse, k)
     if len(popularity):
         ranked = popularity.sort_values()
         low, high = ranked.index[0], ranked.index[-1]

@@ -50,7 +50,8 @@ PAGES = {
 
 # ------------------------------------------------------------------ models
 #: Models ticked by default on the Train page (content-sbert is opt-in: it loads a language model).
-DEFAULT_MODELS = ("popular", "baseline", "svd", "knn-basic", "knn-means", "coclustering", "content-tfidf")
+DEFAULT_MODELS = ("popular", "baseline", "svd", "knn-basic", "knn-means", "coclustering", "content-tfidf",
+                  "ease", "als", "item-knn-cosine")
 #: Defaults that differ from the engine's, with the reason shown in the UI.
 UI_DEFAULTS: dict[str, dict[str, Any]] = {
     # Item-based next to the user-based knn-means, so a class sees both neighbourhoods.
@@ -371,14 +372,19 @@ class Results:
         return int(table["fold"].nunique()) if len(table) else 0
 
     def split_description(self) -> str:
-        p = self.split_params
-        if self.split_method == "kfold":
-            return f"{p.get('n_folds')}-fold cross-validation (seed {p.get('seed')})"
-        if self.split_method == "random":
-            return f"random hold-out of {p.get('test_size', 0.2):.0%} of the ratings (seed {p.get('seed')})"
-        if self.split_method == "temporal":
-            return f"temporal split: each user's latest {p.get('test_fraction', 0.2):.0%} of ratings tested"
-        return f"leave-last-{p.get('n', 1)}-out: each user's last {p.get('n', 1)} rating(s) tested"
+        return split_text(self.split_method, self.split_params)
+
+
+def split_text(method: str, p: dict[str, Any]) -> str:
+    """A split setting in words (the Train page, the results header, the tuner's note)."""
+    if method == "kfold":
+        return f"{p.get('n_folds')}-fold cross-validation (seed {p.get('seed')})"
+    if method == "random":
+        return f"random hold-out of {p.get('test_size', 0.2):.0%} of the ratings (seed {p.get('seed')})"
+    if method == "temporal":
+        return f"temporal split: each user's latest {p.get('test_fraction', 0.2):.0%} of ratings tested"
+    n = p.get('n', 1)
+    return f"leave-last-{n}-out: each user's last {n} rating{'s' if n != 1 else ''} tested"
 
 
 def _runs() -> dict[tuple, Run]:

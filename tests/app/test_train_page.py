@@ -33,9 +33,10 @@ def test_models_show_parameters_and_how_they_work(small_app):
     at = small_app.switch_page("pages/train.py").run()
     assert not at.exception
     assert at.multiselect(key="train_models").value == [
-        "popular", "baseline", "svd", "knn-basic", "knn-means", "coclustering", "content-tfidf"]
+        "popular", "baseline", "svd", "knn-basic", "knn-means", "coclustering", "content-tfidf",
+        "ease", "als", "item-knn-cosine"]
     # One formula per chosen model, parameters with their help text.
-    assert len(at.latex) == 7
+    assert len(at.latex) == 10
     assert at.number_input(key="param:svd:n_factors").value == 100
     assert "Length of the latent vectors" in at.number_input(key="param:svd:n_factors").help
     assert at.selectbox(key="param:knn-basic:user_based").value is False  # item-based by default here
