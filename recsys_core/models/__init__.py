@@ -13,6 +13,7 @@ from .coclustering import CoClustering
 from .knn import KNNBaseline, KNNBasic, KNNWithMeans
 from .matrix_factorization import NMF, SVD, SVDpp
 from .ranking import ALS, BPR, EASE, RP3beta, ItemKNNCosine
+from .hybrid import LightFMHybrid
 
 REGISTRY: dict[str, type[Recommender]] = {
     cls.name: cls
@@ -20,6 +21,7 @@ REGISTRY: dict[str, type[Recommender]] = {
         GlobalMean, BaselineOnly, MostPopular, SVD, SVDpp, NMF,
         KNNBasic, KNNWithMeans, KNNBaseline, CoClustering,
         ItemKNNCosine, RP3beta, EASE, ALS, BPR,
+        LightFMHybrid,
     )
 }
 
