@@ -115,10 +115,17 @@ n_neighbours = right.slider("Neighbours", 3, 30, 10, key="emb_n", persist_state=
 
 neighbours: list[int] = []
 similarities = np.array([])
+similar: pd.DataFrame | None = None
 if focus is not None:
-    vectors = model.item_embeddings() if kind == "items" else model.user_embeddings()
-    neighbour_idx, similarities = projection.nearest_neighbours(vectors, int(focus), n_neighbours)
-    neighbours = [int(i) for i in neighbour_idx]
+    if kind == "items" and model.capabilities()["similar_items"]:
+        # The model's own neighbours (evidence-weighted where it needs it): the same list the Explore page shows.
+        similar = model.similar_items(data.item_ids[int(focus)], n_neighbours)
+        neighbours = [int(i) for i in data.item_indices(similar["item"])]
+        similarities = similar["similarity"].to_numpy()
+    else:
+        vectors = model.item_embeddings() if kind == "items" else model.user_embeddings()
+        neighbour_idx, similarities = projection.nearest_neighbours(vectors, int(focus), n_neighbours)
+        neighbours = [int(i) for i in neighbour_idx]
 
 figure = charts.embedding_scatter(frame, colour, kind, focus=focus, neighbours=neighbours)
 st.plotly_chart(figure, key=chart_key, on_select="rerun", selection_mode="points",
@@ -130,8 +137,11 @@ st.caption(f"{len(frame):,} {kind} · {label} vectors projected with {projection
 
 if focus is not None:
     st.subheader(f"Nearest neighbours of {ui.md(names[focus].split('  ·  ')[0])}", divider="gray")
-    st.caption(f"By cosine similarity in {label}'s original space, not on the 2-D map: "
-               "the map distorts distances, so a neighbour may sit far away on it.")
+    st.caption((f"{label}'s own similar items (as on the Explore page), measured in its original space" if similar
+                is not None else f"By cosine similarity in {label}'s original space")
+               + ", not on the 2-D map: the map distorts distances, so a neighbour may sit far away on it."
+               + (" Co-rating similarities are weighted by evidence: support = people who rated both."
+                  if similar is not None and model.similarity_needs_support else ""))
     if kind == "items":
         items = data.items
         table = pd.DataFrame({
@@ -140,6 +150,8 @@ if focus is not None:
             "ratings": data.item_counts[neighbours],
             "similarity": similarities,
         })
+        if similar is not None:
+            table["support"] = similar["support"].to_numpy()
     else:
         users = data.users
         table = pd.DataFrame({"user": data.user_ids[neighbours].astype(str), "ratings": data.user_counts[neighbours],

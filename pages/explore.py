@@ -84,6 +84,10 @@ with user_tab:
     st.markdown(f"**What each model recommends** (top {N}; the items they trained on are left out)")
     with st.spinner("Scoring every item for this user…"):
         frames, notes = answer_all(lambda model: model.recommend(raw_user, N))
+    for label, model in current.models.items():
+        if frames.get(label) is not None and model.fallback_users(np.array([user]))[0]:
+            notes[label] = ("could not personalise for this user (no usable training data for them): "
+                            "the list is its fall-back.")
     for frame in frames.values():
         if frame is not None:
             index = data.item_indices(frame["item"])
@@ -115,8 +119,13 @@ with item_tab:
         st.caption(ui.md(row["description"]))
     with st.spinner("Finding similar items…"):
         frames, notes = answer_all(lambda model: model.similar_items(raw_item, N))
-    ui.render_lists(frames, notes, N, ["rank", "title", "similarity", "popularity", "genres"], key="explore-item",
+    ui.render_lists(frames, notes, N, ["rank", "title", "similarity", "support", "popularity", "genres"],
+                    key="explore-item",
                     column_config={"popularity": st.column_config.NumberColumn("ratings"),
+                                   "support": st.column_config.NumberColumn(
+                                       "support", help="People who rated both items: the evidence behind a similarity"),
                                    "similarity": st.column_config.NumberColumn("similarity", format="%.3f")})
-    st.caption("Each model's own notion of similar: co-rated by the same people (KNN), close latent factors (SVD), "
-               "similar text (content models).")
+    st.caption("Each model's own notion of similar: co-rated by the same people (KNN, item-knn-cosine, EASE), close "
+               "latent factors (SVD, ALS), similar text (content models). Similarities from co-ratings are weighted "
+               "by evidence, sim × n / (n + 10) with n the people who rated both, so an item two people rated is not "
+               "'identical' to everything they rated. The Embeddings page shows the same neighbours.")

@@ -64,7 +64,7 @@ def _parse_params(text: str | None) -> dict:
     return params
 
 
-def _data_and_split_arguments() -> argparse.ArgumentParser:
+def _data_and_split_arguments(default_split: str) -> argparse.ArgumentParser:
     """Options ``compare`` and ``tune`` share: the files to read and how to split them."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--ratings", help="ratings file (user, item, rating[, timestamp]); default: bundled sample")
@@ -78,7 +78,7 @@ def _data_and_split_arguments() -> argparse.ArgumentParser:
     parent.add_argument("--params", type=_parse_params, default={},
                         help='hyper-parameters per model: JSON, e.g. \'{"svd": {"n_factors": 50}}\', or a JSON file '
                              '(such as the best.json written by tune)')
-    parent.add_argument("--split", default="kfold", choices=["kfold", "random", "temporal", "leave-last-out"])
+    parent.add_argument("--split", default=default_split, choices=["kfold", "random", "temporal", "leave-last-out"])
     parent.add_argument("--folds", type=int, default=5, help="folds for --split kfold")
     parent.add_argument("--test-size", type=float, default=0.2, help="test share for random/temporal splits")
     parent.add_argument("--seed", type=int, default=0)
@@ -89,14 +89,17 @@ def _data_and_split_arguments() -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m recsys_core", description="recsys-lab: compare recommender models on your ratings.")
     sub = parser.add_subparsers(dest="command", required=True)
-    shared = _data_and_split_arguments()
-    compare = sub.add_parser("compare", parents=[shared], help="cross-validate models and print a comparison table")
+    # One parent per command: argparse shares the parents' action objects, so a default set on one would leak.
+    compare = sub.add_parser("compare", parents=[_data_and_split_arguments("kfold")], help="cross-validate models and print a comparison table")
     compare.add_argument("--models", default=DEFAULT_MODELS, help=f"comma-separated model names (default: {DEFAULT_MODELS})")
     compare.add_argument("--k", type=_parse_k, default=(10,), help="ranking cut-off(s), e.g. 10 or 5,10,20")
     compare.add_argument("--output", help="write the tidy results (model, fold, metric, k, bucket, value) to this CSV")
-    tune = sub.add_parser("tune", parents=[shared],
+    compare.add_argument("--engine", choices=["local", "spark"], default="local",
+                         help="local: fit in this process (default); spark: fit als with Spark MLlib (pyspark, Java 17)")
+    compare.add_argument("--master", help="with --engine spark: the Spark master URL, e.g. spark://host:7077 "
+                                          "(default: local[*], this machine)")
+    tune = sub.add_parser("tune", parents=[_data_and_split_arguments("random")],
                           help="search hyper-parameters with Optuna on a validation hold-out of the training part")
-    tune.set_defaults(split="random")
     tune.add_argument("--models", required=True, help="comma-separated model names, e.g. ease,als")
     tune.add_argument("--trials", type=int, default=30, help="trials per model (default 30)")
     tune.add_argument("--timeout", type=float, help="stop each model's search after this many seconds")
@@ -129,7 +132,9 @@ def _model_names(args: argparse.Namespace) -> list[str]:
     names = [name.strip() for name in args.models.split(",") if name.strip()]
     unknown = [name for name in names if name not in REGISTRY]
     if unknown:
-        raise SystemExit(f"error: unknown model(s) {', '.join(unknown)}. Available: {', '.join(REGISTRY)}")
+        from .errors import RecsysError
+
+        raise RecsysError(f"unknown model(s) {', '.join(unknown)}. Available: {', '.join(REGISTRY)}")
     return names
 
 
@@ -149,15 +154,46 @@ def _load(args: argparse.Namespace):
     return dataset
 
 
+def _spark_model_names(args: argparse.Namespace) -> list[str]:
+    """``compare --engine spark`` runs als only (MLlib's ALS); say so instead of silently dropping models."""
+    from .errors import RecsysError
+
+    if args.engine != "spark":
+        raise RecsysError("--master is only used with --engine spark, e.g. --engine spark --master spark://host:7077.")
+    if args.models == DEFAULT_MODELS:  # --models not given: the one model Spark runs
+        return ["als"]
+    names = [name.strip() for name in args.models.split(",") if name.strip()]
+    others = [name for name in names if name != "als"]
+    if others:
+        raise RecsysError(f"--engine spark runs als only (Spark MLlib's ALS); {', '.join(others)} cannot run on "
+                          f"Spark. Use --models als, or run the others with --engine local (the default).")
+    return ["als"]
+
+
+def _evaluate_on_spark(args: argparse.Namespace, dataset, progress):
+    """MLlib ALS on the same splits and metrics as ``evaluate``, into the same results table."""
+    from .evaluation.runner import EvaluationResult
+    from .evaluation.splits import make_splits
+    from .spark_engine import evaluate_spark
+
+    splits = make_splits(dataset, args.split, **split_params(args))
+    table = evaluate_spark(dataset, splits, args.params.get("als", {}), ks=args.k, master=args.master,
+                           progress=progress)
+    return EvaluationResult(table=table)
+
+
 def run_compare(args: argparse.Namespace) -> int:
     from .evaluation.runner import ModelSpec, evaluate, summarise
 
-    names = _model_names(args)
+    names = _spark_model_names(args) if args.engine == "spark" or args.master else _model_names(args)
     dataset = _load(args)
     specs = [ModelSpec(name, args.params.get(name, {})) for name in names]
     bar, progress = (None, None) if args.no_progress else _progress_bar("evaluating")
     try:
-        result = evaluate(dataset, specs, split=args.split, split_params=split_params(args), ks=args.k, progress=progress)
+        if args.engine == "spark":
+            result = _evaluate_on_spark(args, dataset, progress)
+        else:
+            result = evaluate(dataset, specs, split=args.split, split_params=split_params(args), ks=args.k, progress=progress)
     finally:
         if bar is not None:
             bar.close()

@@ -7,15 +7,21 @@ A new user can be described by
   against the fixed item factors, k-NN and content models use the ratings
   directly as neighbours, co-clustering assigns the nearest user cluster,
   BaselineOnly fits the user's bias;
-* **a sentence of free text** -- content models compare it with every item's
-  text; the other models take the items that best match the sentence (by
-  TF-IDF) as if the user had rated them highly, and fold those in;
+* **a sentence of free text** -- models that read text (``reads_text``)
+  compare it with every item's text in their own space; the others take the
+  items whose text is closest *in meaning* to the sentence (sentence
+  embeddings of title, genres, tags and description, all-MiniLM-L6-v2; TF-IDF
+  only where the sentence model is not installed) as if the user had rated
+  them highly, and fold those in;
 * **demographics only** -- the training users with the same attributes
   stand in: each model's scores are averaged over them.
 
 A new item is placed by its text among the catalogue's items.
-Every answer carries a short reason per recommendation, and a model that
-cannot serve a query says why (:class:`~recsys_core.errors.ColdStartError`).
+Every answer carries a short reason per recommendation (each model's own
+``explain`` hook), a model that cannot serve a query says why
+(:class:`~recsys_core.errors.ColdStartError`), and a model whose list would
+not depend on the input says so (``cannot_personalise``). Nothing here asks
+which model it holds, only what it can do.
 """
 from __future__ import annotations
 
@@ -25,7 +31,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .dataset import Dataset
+from .dataset import Dataset, default_relevance_threshold
 from .errors import ColdStartError, DataValidationError
 from .models import Recommender
 from .models.base import rank_top_n
@@ -71,45 +77,14 @@ def _rank(model: Recommender, scores: np.ndarray, n: int, exclude: np.ndarray,
     return top[(top >= 0) & np.isfinite(scores[np.maximum(top, 0)])]
 
 
-def _because_of_rated(model: Recommender, top: np.ndarray, rated: np.ndarray) -> list[str] | None:
-    """For each recommended item, the rated item closest to it in the model's item space."""
-    dataset = model.dataset_
-    try:
-        similarity = model.item_similarity_rows(rated)
-    except (NotImplementedError, ColdStartError):
-        similarity = None
-    if similarity is None:
-        return None
-    similarity = np.asarray(similarity)[:, top]
-    closest = np.argmax(similarity, axis=0)
-    titles = dataset.titles(rated[closest])
-    return [f"like “{title}” (similarity {value:.2f})" for title, value in zip(titles, similarity[closest, np.arange(len(top))])]
-
-
-def _reasons(model: Recommender, top: np.ndarray, rated: np.ndarray, rated_values: np.ndarray,
-             scores: np.ndarray) -> list[str]:
-    dataset = model.dataset_
-    if model.name == "popular":
-        return [f"rated by {dataset.item_counts[i]} users" for i in top]
-    if model.name == "global-mean":
-        return ["every item gets the global mean" for _ in top]
-    if model.name == "baseline":
-        return ["high item bias (liked by most raters)" for _ in top]
-    if model.name == "coclustering":
-        cluster = model.nearest_user_cluster(rated, rated_values)[0] if len(rated) else "?"
-        return [f"your nearest user cluster ({cluster}) rates item cluster {model.item_cluster_[i]} highly" for i in top]
-    reasons = _because_of_rated(model, top, rated) if len(rated) else None
-    return reasons or [f"predicted {scores[i]:.2f}" for i in top]
-
-
 def _answer(model: Recommender, label: str, scores: np.ndarray, n: int, rated: np.ndarray,
             rated_values: np.ndarray, support: np.ndarray | None = None) -> ColdStartAnswer:
     top = _rank(model, scores, n, rated, support)
     if len(top) == 0:
         return ColdStartAnswer(label, None, "This model could not score any item for this user.")
     frame = model._frame(top, np.clip(scores[top], *model.dataset_.rating_scale) if model.predicts_ratings else scores[top])
-    frame["reason"] = _reasons(model, top, rated, rated_values, scores)
-    return ColdStartAnswer(label, frame)
+    frame["reason"] = model.explain(top, rated, rated_values, scores)
+    return ColdStartAnswer(label, frame, model.cannot_personalise(rated, rated_values))
 
 
 def from_ratings(model: Recommender, ratings: Mapping[object, float], n: int = 10, label: str | None = None) -> ColdStartAnswer:
@@ -128,7 +103,7 @@ def text_scores(dataset: Dataset, text: str, model: Recommender | None = None) -
     """Similarity of a sentence to every item: in a content model's space, else by TF-IDF."""
     if not text or not text.strip():
         raise ColdStartError("Type a sentence describing what the new user likes.")
-    if model is not None and hasattr(model, "text_vector"):
+    if model is not None and model.reads_text:
         query = np.asarray(model.text_vector(text), dtype=float)
         vectors = model.item_embeddings()
         import scipy.sparse as sp
@@ -141,12 +116,46 @@ def text_scores(dataset: Dataset, text: str, model: Recommender | None = None) -
             raw = vectors @ query.ravel()
         norms[norms == 0] = 1.0
         return raw / (norms * max(np.linalg.norm(query), 1e-12))
-    vectors, vectorizer = _catalogue_tfidf(dataset)
-    query = vectorizer.transform([text])
-    return np.asarray((vectors @ query.T).toarray()).ravel()
+    return meaning_scores(dataset, text)[0]
+
+
+def meaning_scores(dataset: Dataset, text: str) -> tuple[np.ndarray, str]:
+    """Cosine of a sentence to every item's text by meaning, and how it was measured.
+
+    Sentence embeddings (all-MiniLM-L6-v2) of each item's title + genres + tags
+    + description, computed once per text and cached on disk; where the
+    sentence model is not installed, TF-IDF word overlap (``"words"``).
+    """
+    if not text or not text.strip():
+        raise ColdStartError("Type a sentence describing what the new user likes.")
+    try:
+        vectors = _catalogue_meaning(dataset)
+    except ImportError:
+        vectors = None
+    if vectors is None:
+        tfidf, vectorizer = _catalogue_tfidf(dataset)
+        return np.asarray((tfidf @ vectorizer.transform([text]).T).toarray()).ravel(), "words"
+    from .text import encode_texts
+
+    query = np.asarray(encode_texts([text]), dtype=np.float64).ravel()
+    norms = np.linalg.norm(vectors, axis=1)
+    norms[norms == 0] = 1.0
+    return vectors @ query / (norms * max(np.linalg.norm(query), 1e-12)), "meaning"
 
 
 _TFIDF_CACHE: dict[str, tuple] = {}
+_MEANING_CACHE: dict[str, np.ndarray] = {}
+
+
+def _catalogue_meaning(dataset: Dataset) -> np.ndarray:
+    """Sentence embeddings of the catalogue's texts, once per data set (the encoder also caches per text)."""
+    if dataset.fingerprint not in _MEANING_CACHE:
+        from .text import encode_texts
+
+        if len(_MEANING_CACHE) > 8:
+            _MEANING_CACHE.clear()
+        _MEANING_CACHE[dataset.fingerprint] = np.asarray(encode_texts(list(dataset.item_text())), dtype=np.float64)
+    return _MEANING_CACHE[dataset.fingerprint]
 
 
 def _catalogue_tfidf(dataset: Dataset):
@@ -164,27 +173,35 @@ def from_text(model: Recommender, text: str, n: int = 10, label: str | None = No
     """Recommendations for a new user described by a sentence of taste."""
     label = label or model.name
     dataset = model._check_fitted()
-    if hasattr(model, "text_vector"):
+    if model.reads_text:
         scores = text_scores(dataset, text, model)
         top = _rank(_Unclipped(model), scores, n, np.array([], dtype=np.int64))
         frame = model._frame(top, scores[top], score_name="score")
-        frame["reason"] = [f"text similarity {scores[i]:.2f}" + _shared_words(text, dataset, i) for i in top]
+        frame["reason"] = [f"text similarity {scores[i]:.2f}" + _what_matched(text, dataset, i) for i in top]
         return ColdStartAnswer(label, frame)
-    matches = text_scores(dataset, text)
-    if not np.any(matches > 0):
-        return ColdStartAnswer(label, None, "No item's text shares a word with this sentence, so there is nothing to start from.")
-    seed_items = np.argsort(-matches, kind="stable")[:seeds]
-    seed_items = seed_items[matches[seed_items] > 0]
-    high = dataset.rating_scale[1]
-    seed_ratings = np.full(len(seed_items), high)
+    matches, how = meaning_scores(dataset, text)
+    order = np.argsort(-matches, kind="stable")
+    liked = order[: seeds * (2 if model.fold_in_needs_contrast else 1)]
+    liked = liked[matches[liked] > 0]
+    if not len(liked):
+        return ColdStartAnswer(label, None, "No item's text is close to this sentence, so there is nothing to start from.")
+    low, high = dataset.rating_scale
+    # A model that needs contrast also gets the least similar items as disliked (see fold_in_needs_contrast).
+    disliked = order[::-1][: len(liked)] if model.fold_in_needs_contrast else order[:0]
+    seed_items = np.concatenate([liked, disliked])
+    seed_ratings = np.concatenate([np.full(len(liked), high), np.full(len(disliked), low)])
     try:
         scores, support = model.fold_in_with_support(seed_items, seed_ratings)
     except ColdStartError as error:
         return ColdStartAnswer(label, None, str(error))
     answer = _answer(model, label, np.asarray(scores, float), n, seed_items, seed_ratings, support)
     if answer.recommendations is not None:
-        titles = ", ".join(f"“{t}”" for t in dataset.titles(seed_items[:3]))
-        answer.note = f"{label} cannot read text: it treats the best text matches ({titles}…) as rated {high:g}."
+        titles = ", ".join(f"“{t}” ({matches[i]:.2f})" for t, i in zip(dataset.titles(seed_items[:3]), seed_items[:3]))
+        closeness = "closest in meaning" if how == "meaning" else "sharing the most words"
+        note = (f"{label} cannot read text: it starts from the {len(liked)} items whose descriptions are {closeness} "
+                f"to the sentence ({titles}…), as if rated {high:g}"
+                + (f", and the {len(disliked)} least close as if rated {low:g}." if len(disliked) else "."))
+        answer.note = f"{note} {answer.note}" if answer.note else note
     return answer
 
 
@@ -198,13 +215,18 @@ class _Unclipped:
         self.dataset_ = model.dataset_
 
 
-def _shared_words(text: str, dataset: Dataset, item: int) -> str:
+def _what_matched(text: str, dataset: Dataset, item: int) -> str:
+    """The query's words found in an item's genres, tags or text, else the item's genres."""
     import re
 
     words = {w for w in re.findall(r"[a-z]{4,}", text.lower())}
+    genres = str(dataset.items["genres"].iloc[item]) if "genres" in dataset.items.columns else ""
+    genres = "" if genres in ("nan", "None") else genres
     item_words = set(re.findall(r"[a-z]{4,}", str(dataset.item_text().iloc[item]).lower()))
     shared = sorted(words & item_words)[:4]
-    return f"; shares “{', '.join(shared)}”" if shared else ""
+    if shared:
+        return f"; shares “{', '.join(shared)}”"
+    return f"; close in meaning (genres: {genres.replace('|', ', ')})" if genres else "; close in meaning"
 
 
 DEMOGRAPHIC_COLUMNS = ("age", "gender", "occupation")
@@ -247,14 +269,15 @@ def from_demographics(model: Recommender, demographics: Mapping[str, object], n:
     if len(top) == 0:
         return ColdStartAnswer(label, None, "This model could not score any item for these users.")
     frame = model._frame(top, scores[top])
-    likers = (dataset.matrix[peers][:, top] >= dataset.rating_scale[0] + 0.75 * (dataset.rating_scale[1] - dataset.rating_scale[0])).sum(axis=0)
+    likers = (dataset.matrix[peers][:, top] >= default_relevance_threshold(dataset.rating_scale)).sum(axis=0)
     frame["reason"] = [f"{int(c)} of {len(peers)} users like you ({description}) rated it highly" for c in np.asarray(likers).ravel()]
-    return ColdStartAnswer(label, frame)
+    return ColdStartAnswer(label, frame, None if model.personalises else
+                           f"{label} gives everyone the same list; the look-alike users do not change it.")
 
 
 def similar_to_new_item(model: Recommender, text: str, n: int = 10) -> pd.DataFrame:
     """Catalogue items closest to a new item described by ``text`` (content models, else TF-IDF)."""
     dataset = model._check_fitted()
-    scores = text_scores(dataset, text, model if hasattr(model, "text_vector") else None)
+    scores = text_scores(dataset, text, model if model.reads_text else None)
     top = _rank(_Unclipped(model), scores, n, np.array([], dtype=np.int64))
     return model._frame(top, scores[top], score_name="similarity")

@@ -217,6 +217,9 @@ def evaluate_fold(
         start = time.perf_counter()
         recommended = model.recommend_indices(users, n=k_max, exclude_seen=True)
         score_seconds += time.perf_counter() - start
+        if not (model.predicts_ratings and not train.implicit and test.n_ratings):
+            # Ranking-only models: the share of evaluated users served by the fall-back list.
+            add("fallback_rate", model.fallback_users(users).mean())
         relevant_rows = relevant[users]
         buckets = user_bucket[users]
         for k in ks:

@@ -81,6 +81,9 @@ class Recommender:
     #: How a recommendation is explained: "neighbours" (the rated items that led to it),
     #: "text" (words or meaning shared with the query), "popularity", "factors" or "" (no reason).
     explains_by: ClassVar[str] = ""
+    #: True when a fold-in from liked items alone leaves the taste direction undetermined (explicit matrix
+    #: factorisation: all-top ratings mostly raise the user's bias), so text cold start also gives disliked examples.
+    fold_in_needs_contrast: ClassVar[bool] = False
     #: Shown before a fit that takes noticeably long the first time (e.g. loading a language model).
     fit_note: ClassVar[str] = ""
     #: True when the scores for a new user do not depend on what they rated (global mean, popular).
@@ -309,19 +312,86 @@ class Recommender:
             return None
         return cosine_rows(vectors, np.asarray(item_idx))
 
-    def similar_items(self, item: object, n: int = 10) -> pd.DataFrame:
-        """Items most similar to a raw item id in this model's space."""
+    #: Collaborative similarities are noisy for items with few raters: shrink them by evidence for display.
+    similarity_needs_support: ClassVar[bool] = False
+    #: lambda of the evidence weight n / (n + lambda) applied to such similarities (n: common raters).
+    SUPPORT_SHRINKAGE: ClassVar[float] = 10.0
+
+    def co_raters(self, item_idx: int) -> np.ndarray:
+        """Number of training users who rated both ``item_idx`` and each item (the evidence of a similarity)."""
+        dataset = self._check_fitted()
+        columns = dataset.matrix.tocsc()
+        raters = columns[:, [item_idx]].indices
+        return np.bincount(dataset.matrix[raters].indices, minlength=dataset.n_items)
+
+    def similar_items(self, item: object, n: int = 10, shrinkage: float | None = None) -> pd.DataFrame:
+        """Items most similar to a raw item id in this model's space, with the evidence behind each.
+
+        For models whose similarity comes from co-ratings (``similarity_needs_support``) the similarity is
+        weighted by evidence, ``sim * n / (n + shrinkage)`` with ``n`` the number of common raters
+        (default ``SUPPORT_SHRINKAGE``; 0 turns it off), so an item rated by two people is not "identical" to
+        everything they rated. The frame's ``support`` column gives ``n`` for every model. The Embeddings and
+        Explore pages both call this, so they agree.
+        """
         dataset = self._check_fitted()
         item_idx = dataset.item_index(item)
         rows = self.item_similarity_rows(np.array([item_idx]))
         if rows is None:
             raise NotImplementedError(f"{self.name} has no item space to compare items in.")
+        rows = np.where(np.isfinite(rows), np.asarray(rows, dtype=np.float64), np.nan)
+        support = self.co_raters(item_idx)
+        if self.similarity_needs_support:
+            weight = self.SUPPORT_SHRINKAGE if shrinkage is None else float(shrinkage)
+            rows = rows * (support / (support + weight))[None, :] if weight > 0 else rows
         exclude = np.zeros_like(rows, dtype=bool)
         exclude[0, item_idx] = True
-        rows = np.where(np.isfinite(rows), rows, np.nan)
         best = rank_top_n(rows, n, self.tie_break_, exclude)[0]
         best = best[best >= 0]
-        return self._frame(best, rows[0, best], score_name="similarity")
+        frame = self._frame(best, rows[0, best], score_name="similarity")
+        frame.insert(frame.columns.get_loc("similarity") + 1, "support", support[best])
+        return frame
+
+    # ---------------------------------------------------------- explanations
+    def explain(self, top: np.ndarray, rated: np.ndarray, rated_values: np.ndarray, scores: np.ndarray) -> list[str]:
+        """One reason per recommended item for a user who rated ``rated``.
+
+        Default: the rated item closest to each recommendation in the model's item space, with the real
+        similarity; where none is positively similar, the model's score. Models with another logic
+        (popularity, clusters, biases) override this.
+        """
+        reasons = [self._score_reason(scores[i]) for i in top]
+        if not len(rated):
+            return reasons
+        try:
+            similarity = self.item_similarity_rows(np.asarray(rated))
+        except (NotImplementedError, ColdStartError):
+            similarity = None
+        if similarity is None:
+            return reasons
+        similarity = np.nan_to_num(np.asarray(similarity, dtype=np.float64)[:, top], nan=0.0)
+        closest = np.argmax(similarity, axis=0)
+        titles = self.dataset_.titles(np.asarray(rated)[closest])
+        for position, (title, value) in enumerate(zip(titles, similarity[closest, np.arange(len(top))])):
+            if value > 0.005:
+                reasons[position] = f"because you rated “{title}” (similarity {value:.2f})"
+        return reasons
+
+    def _score_reason(self, score: float) -> str:
+        if self.predicts_ratings:
+            low, high = self.dataset_.rating_scale
+            return f"predicted rating {float(np.clip(score, low, high)):.2f}"
+        return f"score {score:.3g}"
+
+    def fallback_users(self, user_idx: np.ndarray) -> np.ndarray:
+        """True for users this model serves by its fall-back (default: no training ratings at all)."""
+        dataset = self._check_fitted()
+        return dataset.user_counts[np.asarray(user_idx, dtype=np.int64)] == 0
+
+    def cannot_personalise(self, item_idx: np.ndarray, ratings: np.ndarray) -> str | None:
+        """Why this model's list for a new user would not depend on what they gave, or None when it does."""
+        if not self.personalises:
+            return f"{self.name} gives every new user the same list: what they rated only removes those items."
+        return None
 
     # ----------------------------------------------------------- cold start
     def fold_in(self, item_idx: np.ndarray, ratings: np.ndarray) -> np.ndarray:

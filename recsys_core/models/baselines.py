@@ -20,6 +20,8 @@ class GlobalMean(Recommender):
     family = "Baseline"
     formula = r"\hat r_{ui} = \mu"
     explanation = "Every prediction is the mean of all training ratings. Any model worth its fit time must beat it on RMSE."
+    folds_in = True
+    personalises = False
 
     def __init__(self, random_state: int = 0):
         self.random_state = random_state
@@ -36,6 +38,9 @@ class GlobalMean(Recommender):
     def fold_in(self, item_idx, ratings):
         return np.full(self.dataset_.n_items, self.global_mean_)
 
+    def explain(self, top, rated, rated_values, scores):
+        return [f"every item gets the global mean ({self.global_mean_:.2f})" for _ in top]
+
 
 class BaselineOnly(Recommender):
     """Surprise's BaselineOnly: global mean plus user and item biases (Koren 2010, eq. 2).
@@ -51,6 +56,8 @@ class BaselineOnly(Recommender):
         "Each user is a bit more generous or strict than average (b_u), each item a bit better or worse (b_i). "
         "Fitted by alternating least squares with separate regularisation for users and items."
     )
+    folds_in = True
+    personalises = False  # a new user's bias shifts every item alike: the order is the item biases'
     params = (
         Param("method", "'als' (alternating least squares) or 'sgd'.", kind="choice", choices=("als", "sgd")),
         Param("n_epochs", "Passes of ALS/SGD over the data.", kind="int", low=1, high=200, step=5, search=(5, 30)),
@@ -98,6 +105,9 @@ class BaselineOnly(Recommender):
         user_bias = residual.sum() / (self.reg_u + len(residual))
         return self.global_mean_ + user_bias + self.item_bias_
 
+    def explain(self, top, rated, rated_values, scores):
+        return [f"item bias {self.item_bias_[i]:+.2f} (raters like it more than average)" for i in top]
+
 
 class MostPopular(Recommender):
     """Ranks items by their number of training interactions; predicts no ratings.
@@ -114,6 +124,9 @@ class MostPopular(Recommender):
         "Recommends what most people rated, the same list for everyone (minus what you already saw). "
         "It ignores taste entirely, yet it is hard to beat on precision and NDCG."
     )
+    folds_in = True
+    personalises = False
+    explains_by = "popularity"
 
     def __init__(self, random_state: int = 0):
         self.random_state = random_state
@@ -129,3 +142,7 @@ class MostPopular(Recommender):
 
     def fold_in(self, item_idx, ratings):
         return self.popularity_.copy()
+
+    def explain(self, top, rated, rated_values, scores):
+        n = self.dataset_.item_counts
+        return [f"rated by {n[i]:,} user{'s' if n[i] != 1 else ''}" for i in top]

@@ -28,6 +28,10 @@ class CoClustering(Recommender):
         "cluster that predicts its ratings best. A prediction is the co-cluster's mean rating, shifted by how the "
         "user and the item differ from their own cluster's mean."
     )
+    has_item_embeddings = True
+    has_user_embeddings = True
+    folds_in = True
+    explains_by = "clusters"
     params = (
         Param("n_cltr_u", "Number of user clusters.", kind="int", low=1, high=50, step=1, search=(1, 10)),
         Param("n_cltr_i", "Number of item clusters.", kind="int", low=1, high=50, step=1, search=(1, 10)),
@@ -107,3 +111,19 @@ class CoClustering(Recommender):
     def fold_in(self, item_idx, ratings):
         """Assign the new user to the nearest user cluster (see :meth:`nearest_user_cluster`)."""
         return self.nearest_user_cluster(item_idx, ratings)[1]
+
+    def explain(self, top, rated, rated_values, scores):
+        if not len(rated):
+            return [self._score_reason(scores[i]) for i in top]
+        cluster = self.nearest_user_cluster(rated, rated_values)[0]
+        return [f"your user cluster {cluster} rates item cluster {self.item_cluster_[i]} "
+                f"{self.cocluster_mean_[cluster, self.item_cluster_[i]]:.2f} on average" for i in top]
+
+    def cannot_personalise(self, item_idx, ratings):
+        """Co-clustering has only ``n_cltr_u`` lists to give: say which one, and how many share it."""
+        cluster = self.nearest_user_cluster(item_idx, ratings)[0]
+        known = self.user_cluster_ >= 0
+        share = float((self.user_cluster_[known] == cluster).mean()) if known.any() else 0.0
+        return (f"co-clustering put this user in user cluster {cluster} of {self.n_cltr_u} ({share:.0%} of the "
+                f"training users are there): every new user who lands in it gets this same list, shifted only "
+                f"by their mean rating.")

@@ -27,6 +27,9 @@ class ContentKNN(KNN):
     name = "content-tfidf"
     family = "Content-based"
     representation = "tfidf"
+    reads_text = True
+    has_item_embeddings = True
+    similarity_needs_support = False  # text similarity needs no co-raters
     formula = (
         r"\hat r_{ui} = \frac{\sum_{j \in N_u^k(i)} \cos(x_i, x_j)\, r_{uj}}{\sum_{j \in N_u^k(i)} \cos(x_i, x_j)},"
         r"\quad x_i = \text{TF-IDF}(\text{text}_i)"

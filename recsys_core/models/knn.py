@@ -97,6 +97,12 @@ def similarity_block(
 class KNN(Recommender):
     """Shared engine of the three k-NN variants; see the module docstring."""
 
+    has_user_embeddings = True  # the similarity rows, with the default user-based setting
+    has_similar_items = True
+    similarity_needs_support = True
+    folds_in = True
+    explains_by = "neighbours"
+
     variant: ClassVar[str] = "basic"
     family = "Memory-based CF"
     params = (

@@ -20,6 +20,11 @@ from .base import Recommender
 class SVD(Recommender):
     name = "svd"
     family = "Matrix factorisation"
+    has_item_embeddings = True
+    has_user_embeddings = True
+    folds_in = True
+    fold_in_needs_contrast = True
+    explains_by = "factors"
     formula = (
         r"\hat r_{ui} = \mu + b_u + b_i + q_i^\top p_u,\qquad "
         r"\min \sum_{r_{ui}} (r_{ui} - \hat r_{ui})^2 + \lambda\,(b_u^2 + b_i^2 + \|q_i\|^2 + \|p_u\|^2)"

@@ -92,6 +92,11 @@ class RankingModel(Recommender):
             scores[empty] = self.popularity_ / max(self.popularity_.max(), 1.0)
         return scores
 
+    def fallback_users(self, user_idx):
+        """Users without any feedback row (e.g. every rating below the positive threshold): served "popular"."""
+        rows = self.feedback_[np.asarray(user_idx, dtype=np.int64)]
+        return np.diff(rows.indptr) == 0
+
     def fold_in(self, item_idx, ratings):
         row = ratings_to_row(self._check_fitted(), item_idx, ratings, self.feedback, self.threshold)
         return self._popular_where_empty(row, np.asarray(self._fold_in_row(row), dtype=np.float64).reshape(1, -1))[0]

@@ -38,7 +38,7 @@ def test_content_model_follows_a_few_ratings(dataset, fitted):
     assert len(frame) == 10 and answer.note is None
     assert not set(frame["item"]) & set(liked), "rated items are not recommended back"
     assert share_of_space(frame, dataset) >= 0.8
-    assert frame["reason"].str.startswith("like “").all()
+    assert frame["reason"].str.startswith("because you rated “").all()
 
 
 def test_every_model_answers_a_ratings_query_with_reasons(dataset, fitted):
