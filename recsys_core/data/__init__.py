@@ -54,8 +54,8 @@ from typing import IO, Any, Callable, Mapping, TypeVar, Union
 import numpy as np
 import pandas as pd
 
-from .dataset import ITEM, RATING, TIMESTAMP, USER, Dataset
-from .errors import DataValidationError
+from ..dataset import ITEM, RATING, TIMESTAMP, USER, Dataset
+from ..errors import DataValidationError
 
 __all__ = [
     "FileFormat",
@@ -71,7 +71,7 @@ __all__ = [
 ]
 
 #: Where the bundled sample lives (committed output of recsys_core.synthetic).
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 
 #: What ``source`` may be: a path, the bytes of a file, or a file-like object
 #: (Streamlit's ``UploadedFile`` has ``.name`` and ``.getvalue()``).
