@@ -1,13 +1,12 @@
 """Cold start: recommendations for a person (or an item) the models have never seen."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from recsys_core import cold_start
 from recsys_core.errors import RecsysError
-from recsys_ui import ui
+from recsys_ui import exports, fmt, ui
 
 N = 10
 st.title("Cold start")
@@ -23,7 +22,7 @@ def ask(mode: str, description: str, answer_one) -> None:
     bar = st.progress(0.0, text="Asking the models…")
     models = current.models
     for i, (label, model) in enumerate(models.items()):
-        bar.progress(i / len(models), text=f"Asking {label} ({i + 1} of {len(models)})…")
+        bar.progress(i / len(models), text=f"Asking {ui.md(label)} ({i + 1} of {len(models)})…")
         try:
             answers[label] = answer_one(model, label)
         except RecsysError as error:
@@ -42,8 +41,7 @@ ratings_tab, text_tab, demo_tab, item_tab = st.tabs([
 ])
 
 low, high = data.rating_scale
-ratings = data.interactions["rating"].to_numpy()
-step = 1.0 if np.allclose(ratings, np.round(ratings)) else 0.5
+step = fmt.rating_step(data.interactions["rating"].to_numpy()) or 0.5
 
 with ratings_tab:
     options, label_of = ui.item_options(data)
@@ -55,9 +53,10 @@ with ratings_tab:
         cells = st.columns(min(3, len(picked)))
         for position, item in enumerate(picked):
             title = str(data.items["title"].iloc[item])
+            # A slider's label reads Markdown: the title is escaped so that it shows as written.
             given[str(data.item_ids[item])] = cells[position % len(cells)].slider(
-                title, float(low), float(high), float(high), step, key=f"cold_rating:{data.item_ids[item]}",
-                format="%g ★" if step == 1.0 else "%.1f ★")
+                ui.md(title), float(low), float(high), float(high), step, key=f"cold_rating:{data.item_ids[item]}",
+                format="%g ★" if step >= 1.0 else "%.1f ★" if step >= 0.1 else "%.2f ★")
     elif picked:
         given = {str(data.item_ids[item]): 1.0 for item in picked}
         st.caption("Implicit feedback: each picked item counts as one interaction.")
@@ -95,12 +94,13 @@ with demo_tab:
             values = users[column].dropna()
             cell = cells[position % len(cells)]
             if pd.api.types.is_numeric_dtype(values) and values.nunique() > 12:
-                chosen = cell.number_input(column, int(values.min()), int(values.max()), None,
+                # Column names come from the users file; widget labels read Markdown.
+                chosen = cell.number_input(ui.md(column), int(values.min()), int(values.max()), None,
                                            key=f"cold_demo:{column}", placeholder="any",
                                            help=f"Between {int(values.min())} and {int(values.max())}; empty: any.")
             else:
                 choices = ["(any)"] + sorted(values.astype(str).unique().tolist())[:200]
-                chosen = cell.selectbox(column, choices, key=f"cold_demo:{column}")
+                chosen = cell.selectbox(ui.md(column), choices, key=f"cold_demo:{column}")
                 chosen = None if chosen == "(any)" else chosen
             if chosen is not None:
                 described[column] = chosen
@@ -110,7 +110,7 @@ with demo_tab:
                 peers = len(cold_start.matching_users(data, described))
             except RecsysError:
                 peers = 0
-            st.caption(f"{peers:,} training users match this description.")
+            st.caption(f"{fmt.plural(peers, 'training user')} {'matches' if peers == 1 else 'match'} this description.")
         if st.button("Recommend for these attributes", type="primary", disabled=not described or peers == 0,
                      key="cold_go_demo", icon=":material/recommend:"):
             text = ", ".join(f"{k} {v}" for k, v in described.items())
@@ -147,3 +147,20 @@ score = "similarity" if answer["mode"] == "item" else "score"
 ui.render_lists(frames, notes, N, ["rank", "title", score, "popularity", "genres", "reason"], key="cold",
                 column_config={"popularity": st.column_config.NumberColumn("ratings", help="Training ratings of the item"),
                                score: st.column_config.NumberColumn(score, format="%.3f")})
+
+# The answers as a file: every model's list with titles, the question, and what produced them.
+rows = [frame.assign(model=label) for label, frame in frames.items() if frame is not None and len(frame)]
+if rows:
+    answers_table = pd.concat(rows, ignore_index=True)
+    answers_table = answers_table[["model"] + [c for c in answers_table.columns if c != "model"]]
+    provenance = {**exports.run_provenance(current, data), "question": answer["description"]}
+    cells = st.columns([1, 1, 4])
+    cells[0].download_button("Download CSV", exports.results_csv(answers_table, provenance),
+                             file_name="recsys-lab-cold-start.csv", mime="text/csv", icon=":material/download:",
+                             on_click="ignore", key="cold_download_csv",
+                             help="One row per model and rank, with the item's title; the model's parameters, "
+                                  "the split and the data fingerprint are columns.")
+    cells[1].download_button("Download JSON", exports.results_json(answers_table, provenance, notes=notes),
+                             file_name="recsys-lab-cold-start.json", mime="application/json",
+                             icon=":material/download:", on_click="ignore", key="cold_download_json",
+                             help="The same lists with the question, the settings and package versions in one file.")

@@ -1,12 +1,10 @@
 """Compare: the results table with the best values marked, charts, downloads and a plain-language reading."""
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import streamlit as st
 
-from recsys_ui import reading, ui
+from recsys_ui import exports, fmt, reading, ui
 
 st.title("Compare")
 current = ui.require_results()
@@ -18,7 +16,7 @@ if data.implicit:
     table = table[~table["metric"].isin(reading.RATING_METRICS)]
 models = current.labels
 ks = sorted(int(k) for k in table["k"].dropna().unique()) or list(current.ks)
-st.caption(f"{len(models)} models on {ui.dataset_caption(data)}; tested with {current.split_description()}.")
+st.caption(f"{fmt.plural(len(models), 'model')} on {ui.dataset_caption(data)}; tested with {current.split_description()}.")
 for label, message in current.errors.items():
     st.error(f"**{ui.md(label)}** failed and is not shown: {ui.md(message)}", icon=":material/error:")
 
@@ -78,16 +76,18 @@ st.dataframe(
 st.caption("Mean over folds. Green: the best value in each row; median popularity is descriptive, neither better "
            "nor worse. The meaning of each metric is below the downloads.")
 
+# Downloads carry what produced them (parameters, split, seed, K, data fingerprint, versions) and cannot
+# start a spreadsheet formula. The CSV repeats the settings as columns: one file an analyst can filter and
+# concatenate with other runs; the JSON has them once, as a header.
+provenance = exports.run_provenance(current, data)
 cells = st.columns([1, 1, 4])
-cells[0].download_button("Download CSV", table.to_csv(index=False).encode(), file_name="recsys-lab-results.csv",
+cells[0].download_button("Download CSV", exports.results_csv(table, provenance), file_name="recsys-lab-results.csv",
                          mime="text/csv", icon=":material/download:", on_click="ignore",
-                         help="The tidy table: one row per model, fold, metric, K and user bucket.")
-records = json.loads(table.to_json(orient="records"))
-cells[1].download_button("Download JSON", json.dumps({"dataset": data.name, "split": current.split_method,
-                                                      "split_params": current.split_params, "results": records},
-                                                     indent=1).encode(),
+                         help="The tidy table: one row per model, fold, metric, K and user bucket, with each "
+                              "model's parameters, the split, seed, K list, data fingerprint and package versions.")
+cells[1].download_button("Download JSON", exports.results_json(table, provenance),
                          file_name="recsys-lab-results.json", mime="application/json", icon=":material/download:",
-                         on_click="ignore")
+                         on_click="ignore", help="The same results with the settings that produced them, in one file.")
 with st.expander("What each metric means"):
     st.dataframe(pd.DataFrame([{"metric": info.label, "meaning": info.help} for info in reading.METRICS.values()]),
                  hide_index=True, width="stretch")
@@ -125,7 +125,8 @@ if metric:
                        "collaborative filtering: little to learn their taste from. The reference (grey) shows how "
                        "far 'most popular' gets without knowing anyone.")
         light, medium, heavy = int((counts <= 5).sum()), int(((counts > 5) & (counts <= 20)).sum()), int((counts > 20).sum())
-        right.caption(f"Users by training ratings: {light:,} with ≤5, {medium:,} with 6–20, {heavy:,} with more than 20.")
+        right.caption(f"Users by training ratings: {fmt.count(light)} with ≤5, {fmt.count(medium)} with 6–20, "
+                      f"{fmt.count(heavy)} with more than 20.")
 
 if k is not None and (table["metric"] == "median_popularity").any():
     left, right = st.columns(2)

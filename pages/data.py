@@ -8,7 +8,7 @@ import streamlit as st
 
 from recsys_core import data as loader
 from recsys_core.errors import DataValidationError
-from recsys_ui import ui
+from recsys_ui import exports, fmt, ui
 
 st.title("Data")
 st.caption("Start with the bundled sample, or upload ratings exported from your own system. "
@@ -75,7 +75,7 @@ def mapping_editor(upload, fmt, kind: str, required: tuple[str, ...], optional: 
         index = options.index(suggested) if suggested in options else 0
         chosen = cell.selectbox(ROLE_LABELS.get(role, role) + ("" if role in required else " (optional)"), options,
                                 index=index, key=f"map:{kind}:{upload.file_id}:{fmt.separator}:{fmt.has_header}:{role}",
-                                help=f"Which column of {upload.name} holds the {ROLE_LABELS.get(role, role).lower()}.")
+                                help=f"Which column of {ui.md(upload.name)} holds the {ROLE_LABELS.get(role, role).lower()}.")
         mapping[role] = None if chosen == NONE else chosen
     if len(fmt.preview):
         st.dataframe(fmt.preview.head(5), hide_index=True, width="stretch", key=f"preview:{kind}:{upload.file_id}:{fmt.separator}:{fmt.has_header}")
@@ -86,6 +86,9 @@ def mapping_editor(upload, fmt, kind: str, required: tuple[str, ...], optional: 
 with upload_tab:
     st.markdown("Upload a **ratings** file (required) and, if you have them, **items** and **users** files. "
                 "The columns are detected; check the mapping and the preview, then load.")
+    st.caption(f"Each file may be up to {st.get_option('server.maxUploadSize'):,} MB (server.maxUploadSize in "
+               ".streamlit/config.toml). Larger exports load from the command line: "
+               "python -m recsys_core compare --ratings FILE.")
     left, middle, right = st.columns(3)
     ratings_file = left.file_uploader("Ratings (required)", key="upload_ratings",
                                       help="One rating per line: user id, item id, rating, optional timestamp.")
@@ -154,8 +157,9 @@ with upload_tab:
             ui.set_dataset(loaded, "uploaded: " + ", ".join(f.name for f in uploads if f))
             skipped = " Skipped lines are listed under *What was read and cleaned up*." if skip_bad_lines else ""
             st.session_state["data_flash"] = (
-                f"Loaded **{ui.md(loaded.name)}**: {loaded.n_users:,} users, {loaded.n_items:,} items, "
-                f"{loaded.n_ratings:,} ratings.{skipped} The Summary tab shows what it looks like; train models next."
+                f"Loaded **{ui.md(loaded.name)}**: {fmt.plural(loaded.n_users, 'user')}, "
+                f"{fmt.plural(loaded.n_items, 'item')}, {fmt.plural(loaded.n_ratings, 'rating')}.{skipped} "
+                "The Summary tab shows what it looks like; train models next."
             )
             st.rerun()
 
@@ -214,8 +218,10 @@ under the summary.
                                                ("users.csv", "user, age, gender, occupation, segment"))):
         path = loader.SAMPLE_DIR / file_name
         if path.exists():
-            # A callable: the file is read only when someone clicks (the ratings are about 1 MB).
-            cell.download_button(f"Download {file_name}", path.read_bytes, file_name=file_name, mime="text/csv",
+            # A callable: the file is read only when someone clicks (the ratings are about 1 MB). Read through
+            # the same formula neutralisation as every other download.
+            cell.download_button(f"Download {file_name}", lambda path=path: exports.file_csv_bytes(path),
+                                 file_name=file_name, mime="text/csv",
                                  icon=":material/download:", key=f"download:{file_name}", on_click="ignore")
             cell.caption(what)
         else:
@@ -246,7 +252,7 @@ with summary_tab:
             cells[4].metric("Rating scale", f"{summary['rating_min']:g} – {summary['rating_max']:g}")
             cells[5].metric("Mean rating", f"{data.global_mean:.2f}", help="Mean of all ratings, in rating points.")
         if data.report:
-            with st.expander(f"What was read and cleaned up ({len(data.report)} notes)"):
+            with st.expander(f"What was read and cleaned up ({fmt.plural(len(data.report), 'note')})"):
                 for line in data.report:
                     st.markdown(f"- {ui.md(line)}")
 
@@ -276,5 +282,5 @@ with summary_tab:
             if data.has_timestamps:
                 shown["time"] = pd.to_datetime(frame["timestamp"], unit="s")
             st.dataframe(shown.head(1000), hide_index=True, width="stretch")
-            st.caption(f"First {min(1000, len(shown)):,} of {len(shown):,} ratings, in file order.")
+            st.caption(f"First {fmt.count(min(1000, len(shown)))} of {fmt.plural(len(shown), 'rating')}, in file order.")
         ui.page_link("train", "Next: train models on this data", ":material/model_training:")

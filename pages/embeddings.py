@@ -1,12 +1,14 @@
 """Embeddings: a 2-D map of a model's item or user vectors, and any point's nearest neighbours."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from recsys_core import projection
-from recsys_ui import charts, ui
+from recsys_ui import charts, fmt, ui
 
 st.title("Embeddings")
 current = ui.require_results()
@@ -21,7 +23,7 @@ test = (lambda m: m.item_embeddings() is not None) if kind == "items" else (lamb
 with st.spinner("Looking for models with vectors…"):
     candidates = ui.models_with(current, test)
 if not candidates:
-    without = ", ".join(current.labels)
+    without = ", ".join(ui.md(label) for label in current.labels)
     ui.empty_state(
         f"None of the trained models ({without}) learns {kind[:-1]} vectors. Train svd"
         + (" or a content model" if kind == "items" else " or a content model (users = mean of the items they liked)")
@@ -47,21 +49,45 @@ def project(_model, _data, key: tuple, kind: str, method: str) -> pd.DataFrame:
     return projection.user_projection(_model, _data, method, seed=0)
 
 
+#: t-SNE measured on this project's 2-core machine: 1,500 points in about 4 s (one core busy elsewhere: ~9 s).
+TSNE_REFERENCE = (1_500, 4.0)
+#: Time grows a little slower than the number of points (Barnes-Hut: 300 -> 1,500 -> 3,000 points took
+#: 1.7, 8.7, 14.7 s under the same load).
+TSNE_EXPONENT = 0.9
+
+
+@st.cache_resource(show_spinner=False)
+def _tsne_timing() -> dict[str, tuple[int, float]]:
+    """Per server process: the latest t-SNE's number of fitted points and seconds (timings only, no data)."""
+    return {}
+
+
+def tsne_seconds(n: int) -> float:
+    """Expected t-SNE time for ``n`` points, scaled from the latest run on this server (else the reference)."""
+    points, seconds = _tsne_timing().get("rate", TSNE_REFERENCE)
+    fitted = min(n, projection.MAX_POINTS)  # above that, t-SNE is fitted on a sample and the rest placed
+    return seconds * (fitted / points) ** TSNE_EXPONENT
+
+
 n_points = data.n_items if kind == "items" else data.n_users
 expected = {
     "pca": "",
-    # Measured on a 2-core laptop CPU: t-SNE grows with the number of points, UMAP compiles once per server.
-    "tsne": f" This takes up to {max(5, round(n_points / 25, -1)):.0f} s the first time; switching back later is instant.",
+    "tsne": f" About {fmt.seconds(max(1.0, tsne_seconds(n_points)))} the first time; switching back later is instant.",
     "umap": " The first UMAP map of the session compiles code (up to 30 s); later ones take a few seconds.",
 }[method]
 frame = None
 with ui.guard("Drawing the map"):
-    with st.spinner(f"Projecting up to {n_points:,} {kind} with {projection.METHOD_LABELS[method]}…{expected}"):
+    with st.spinner(f"Projecting up to {fmt.plural(n_points, kind[:-1])} with {projection.METHOD_LABELS[method]}…"
+                    f"{expected}"):
+        started = time.perf_counter()
         frame = project(model, data, (run.key, data.fingerprint), kind, method)
+        elapsed = time.perf_counter() - started
+        if method == "tsne" and elapsed > 0.5:  # a real fit, not a cache hit: the rate the next estimate uses
+            _tsne_timing()["rate"] = (min(n_points, projection.MAX_POINTS), elapsed)
 if frame is None:
     st.stop()
 if frame.empty:
-    st.info(f"{label} has no usable {kind[:-1]} vectors (every vector is zero).", icon=":material/info:")
+    st.info(f"{ui.md(label)} has no usable {kind[:-1]} vectors (every vector is zero).", icon=":material/info:")
     st.stop()
 
 colour_options = {
@@ -99,12 +125,13 @@ if points:
 
 if kind == "items":
     order = frame.sort_values("popularity", ascending=False)
-    names = dict(zip(order[id_column], order["title"].astype(str) + "  ·  " + order["popularity"].map("{:,}".format)
-                     + " ratings"))
+    # Select-box options are plain text (never Markdown): titles need no escaping here.
+    names = dict(zip(order[id_column], order["title"].astype(str) + "  ·  "
+                     + order["popularity"].map(lambda n: fmt.plural(n, "rating"))))
 else:
     order = frame.sort_values("n_ratings", ascending=False)
     names = dict(zip(order[id_column], "user " + order["user"].astype(str) + "  ·  "
-                     + order["n_ratings"].map("{:,}".format) + " ratings"))
+                     + order["n_ratings"].map(lambda n: fmt.plural(n, "rating"))))
 if st.session_state.get(focus_key) not in names:
     st.session_state.pop(focus_key, None)
 left, right = st.columns([3, 1])
@@ -130,15 +157,15 @@ if focus is not None:
 figure = charts.embedding_scatter(frame, colour, kind, focus=focus, neighbours=neighbours)
 st.plotly_chart(figure, key=chart_key, on_select="rerun", selection_mode="points",
                 config={"scrollZoom": True, "displaylogo": False})
-st.caption(f"{len(frame):,} {kind} · {label} vectors projected with {projection.METHOD_LABELS[method]}. "
+st.caption(f"{fmt.plural(len(frame), kind[:-1])} · {ui.md(label)} vectors projected with {projection.METHOD_LABELS[method]}. "
            "Scroll to zoom, drag to pan, click a point to see its neighbours. "
            + ("Points marked as placed by neighbours were not part of the fit (large data sets). "
               if frame["interpolated"].any() else ""))
 
 if focus is not None:
     st.subheader(f"Nearest neighbours of {ui.md(names[focus].split('  ·  ')[0])}", divider="gray")
-    st.caption((f"{label}'s own similar items (as on the Explore page), measured in its original space" if similar
-                is not None else f"By cosine similarity in {label}'s original space")
+    st.caption((f"{ui.md(label)}'s own similar items (as on the Explore page), measured in its original space"
+                if similar is not None else f"By cosine similarity in {ui.md(label)}'s original space")
                + ", not on the 2-D map: the map distorts distances, so a neighbour may sit far away on it."
                + (" Co-rating similarities are weighted by evidence: support = people who rated both."
                   if similar is not None and model.similarity_needs_support else ""))

@@ -7,7 +7,7 @@ import streamlit as st
 
 from recsys_core.errors import RecsysError
 from recsys_core.evaluation.metrics import default_relevance_threshold
-from recsys_ui import ui
+from recsys_ui import fmt, ui
 
 N = 10
 st.title("Explore")
@@ -16,6 +16,9 @@ data = ui.dataset()
 split = ui.last_split(current)
 test = split.test.interactions
 threshold = 0.0 if data.implicit else default_relevance_threshold(data.rating_scale)
+# The rule as it is applied to the rating values this data set holds ("4 or more on 0.5–5", not "3.875").
+hit_rule = "" if data.implicit else fmt.hit_rule(threshold, data.rating_scale,
+                                                  fmt.rating_step(data.interactions["rating"].to_numpy()))
 st.caption("Look at real lists. The models were fitted on the training part of the split; the ratings held out "
            "for testing are marked, so you can see which recommendations were hits.")
 
@@ -52,7 +55,7 @@ with user_tab:
 
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     user = left.selectbox("User", order, key="explore_user",
-                          format_func=lambda i: f"user {ids[i]}  ·  {counts[i]:,} ratings",
+                          format_func=lambda i: f"user {ids[i]}  ·  {fmt.plural(counts[i], 'rating')}",
                           help="Users in file order; type to search an id.")
     right.button("Random user", icon=":material/casino:", on_click=random_user, width="stretch")
     raw_user = ids[user]
@@ -74,12 +77,12 @@ with user_tab:
         history["time"] = pd.to_datetime(rated["timestamp"].to_numpy(), unit="s")
     history = history.sort_values(["rating"] + (["time"] if data.has_timestamps else []), ascending=False)
 
-    st.markdown(f"**Their ratings** ({len(rated):,}, of which {len(held):,} held out for testing)")
+    st.markdown(f"**Their ratings** ({fmt.count(len(rated))}, of which {fmt.count(len(held))} held out for testing)")
     st.dataframe(history.head(50), hide_index=True, width="stretch", height=min(38 + 35 * len(history), 300),
                  column_config={"held out for testing": st.column_config.CheckboxColumn(
                      "held out for testing", help="Hidden from the models during training: recommending it is a hit.")})
     if len(history) > 50:
-        st.caption(f"Their 50 highest-rated of {len(history):,}.")
+        st.caption(f"Their 50 highest-rated of {fmt.count(len(history))}.")
 
     st.markdown(f"**What each model recommends** (top {N}; the items they trained on are left out)")
     with st.spinner("Scoring every item for this user…"):
@@ -101,7 +104,7 @@ with user_tab:
                     mark=hits, key="explore-user",
                     column_config={"popularity": st.column_config.NumberColumn("ratings", help="Training ratings"),
                                    "score": st.column_config.NumberColumn("score", format="%.3f")})
-    st.caption(f"✓ = a hit: the user rated this item {threshold:g} or more in the held-out test ratings."
+    st.caption(f"✓ = a hit: the user rated this item {hit_rule} in the held-out test ratings."
                if not data.implicit else "✓ = a hit: the user interacted with this item in the held-out part.")
 
 # ------------------------------------------------------------------ items
@@ -113,7 +116,7 @@ with item_tab:
     row = data.items.iloc[item]
     details = [f"{ui.md(c)}: {ui.md(row[c])}" for c in data.items.columns
                if c not in ("item", "title", "description") and pd.notna(row[c]) and str(row[c])]
-    st.markdown(f"**{ui.md(row['title'])}** · rated by {data.item_counts[item]:,} users"
+    st.markdown(f"**{ui.md(row['title'])}** · rated by {fmt.plural(data.item_counts[item], 'user')}"
                 + (f" · {' · '.join(details)}" if details else ""))
     if "description" in data.items.columns and pd.notna(row["description"]):
         st.caption(ui.md(row["description"]))

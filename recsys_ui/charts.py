@@ -14,11 +14,19 @@ import plotly.graph_objects as go
 
 from recsys_core.dataset import Dataset
 
+from . import fmt
 from .reading import METRICS, REFERENCE, metric_label
 
 #: Colour of the reference model in every chart.
 REFERENCE_COLOUR = "#8c8c8c"
-_PALETTE = px.colors.qualitative.Bold + px.colors.qualitative.Safe
+#: Colour-blind-safe qualitative colours: Okabe & Ito (2008) without black, then Paul Tol's "muted" set
+#: (Tol 2021), ordered so that neighbours in the list differ most. 16 colours; a category chart with more
+#: groups shows the 15 largest and puts the rest in a grey "other" (more hues cannot be told apart).
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
+TOL_MUTED = ("#332288", "#882255", "#999933", "#CC6677", "#44AA99", "#DDCC77", "#AA4499", "#117733", "#88CCEE")
+PALETTE = OKABE_ITO + TOL_MUTED
+OTHER_COLOUR = "#BBBBBB"
+OTHER = "other"
 _MARGIN = dict(l=10, r=10, t=50, b=10)
 
 
@@ -29,7 +37,7 @@ def model_colours(models: Iterable[str]) -> dict[str, str]:
         if model == REFERENCE:
             colours[model] = REFERENCE_COLOUR
         else:
-            colours[model] = _PALETTE[i % len(_PALETTE)]
+            colours[model] = PALETTE[i % len(PALETTE)]
             i += 1
     return colours
 
@@ -50,8 +58,9 @@ def _layout(fig: go.Figure, title: str, height: int = 340) -> go.Figure:
 def rating_histogram(dataset: Dataset) -> go.Figure:
     """Number of ratings per rating value."""
     counts = dataset.interactions["rating"].value_counts().sort_index()
+    words = [fmt.plural(n, "rating") for n in counts.to_numpy()]
     fig = go.Figure(go.Bar(x=counts.index.astype(float), y=counts.to_numpy(), marker_color="#4c78a8",
-                           hovertemplate="rating %{x:g}: %{y:,} ratings<extra></extra>"))
+                           customdata=words, hovertemplate="rating %{x:g}: %{customdata}<extra></extra>"))
     fig.update_xaxes(title="rating", type="category" if len(counts) <= 12 else "linear")
     fig.update_yaxes(title="number of ratings")
     return _layout(fig, "How users rate")
@@ -62,15 +71,15 @@ def long_tail(dataset: Dataset) -> go.Figure:
     counts = np.sort(dataset.item_counts)[::-1]
     rank = np.arange(1, len(counts) + 1)
     fig = go.Figure(go.Scatter(x=rank, y=np.maximum(counts, 0.8), mode="lines", line=dict(color="#4c78a8"),
-                               fill="tozeroy", hovertemplate="item #%{x:,}: %{customdata:,} ratings<extra></extra>",
-                               customdata=counts))
+                               fill="tozeroy", hovertemplate="item #%{x:,}: %{customdata}<extra></extra>",
+                               customdata=[fmt.plural(n, "rating") for n in counts]))
     total = counts.sum()
     if total and len(counts) >= 5:
         head = max(1, int(round(0.2 * len(counts))))
         share = counts[:head].sum() / total
         fig.add_vline(x=head, line_dash="dot", line_color="#e45756")
         fig.add_annotation(x=head, y=1, yref="paper", xanchor="left", showarrow=False,
-                           text=f" top 20% of items: {share:.0%} of the ratings", font=dict(color="#e45756"))
+                           text=f" top 20% of items: {fmt.percent(share)} of the ratings", font=dict(color="#e45756"))
     fig.update_xaxes(title="items, most rated first (rank)")
     fig.update_yaxes(title="ratings per item (log scale)", type="log", dtick=1)
     return _layout(fig, "Popularity: the long tail")
@@ -80,13 +89,13 @@ def user_activity(dataset: Dataset) -> go.Figure:
     """Histogram of ratings per user."""
     counts = dataset.user_counts
     fig = go.Figure(go.Histogram(x=counts, nbinsx=min(60, max(5, len(np.unique(counts)))), marker_color="#72b7b2",
-                                 hovertemplate="%{x} ratings: %{y:,} users<extra></extra>"))
+                                 hovertemplate="ratings per user: %{x}<br>users: %{y:,}<extra></extra>"))
     fig.update_xaxes(title="ratings per user")
     fig.update_yaxes(title="number of users")
     median = float(np.median(counts)) if len(counts) else 0
     fig.add_vline(x=median, line_dash="dot", line_color="#e45756")
     fig.add_annotation(x=median, y=1, yref="paper", xanchor="left", showarrow=False,
-                       text=f" median: {median:,.0f}", font=dict(color="#e45756"))
+                       text=f" median: {fmt.count(median)}", font=dict(color="#e45756"))
     return _layout(fig, "How active users are")
 
 
@@ -100,8 +109,9 @@ def genre_counts(dataset: Dataset) -> go.Figure | None:
     if exploded.empty:
         return None
     counts = exploded.value_counts().head(30).sort_values()
-    fig = go.Figure(go.Bar(x=counts.to_numpy(), y=hover_text(pd.Series(counts.index)).to_numpy(), orientation="h", marker_color="#f58518",
-                           hovertemplate="%{y}: %{x:,} items<extra></extra>"))
+    fig = go.Figure(go.Bar(x=counts.to_numpy(), y=hover_text(pd.Series(counts.index)).to_numpy(), orientation="h",
+                           marker_color="#f58518", customdata=[fmt.plural(n, "item") for n in counts.to_numpy()],
+                           hovertemplate="%{y}: %{customdata}<extra></extra>"))
     fig.update_xaxes(title="number of items")
     fig.update_yaxes(title=None)
     return _layout(fig, "Items per genre", height=max(300, 22 * len(counts) + 80))
@@ -190,7 +200,7 @@ def popularity_bars(table: pd.DataFrame, k: int, models: Sequence[str], catalogu
     means = part.groupby("model", sort=False)["value"].mean().reindex(models).dropna()
     colours = model_colours(models)
     fig = go.Figure(go.Bar(x=means.index, y=means.to_numpy(), marker_color=[colours[m] for m in means.index],
-                           hovertemplate="%{x}: median item has %{y:,.0f} training ratings<extra></extra>"))
+                           hovertemplate="%{x}: training ratings of the median item: %{y:,.0f}<extra></extra>"))
     if REFERENCE in means.index:
         fig.add_hline(y=means[REFERENCE], line_dash="dash", line_color=REFERENCE_COLOUR,
                       annotation_text=f"{REFERENCE} (reference)", annotation_position="top right")
@@ -213,22 +223,26 @@ def embedding_scatter(frame: pd.DataFrame, colour: str, kind: str, focus: int | 
     values = frame[colour]
     numeric = pd.api.types.is_numeric_dtype(values) and colour not in ("cluster",) and values.nunique() > 12
     if not numeric:
-        frame[colour] = hover_text(values.fillna("(none)"))
+        frame[colour] = _top_categories(hover_text(values.fillna("(none)")), len(PALETTE) - 1)
     if kind == "items":
         hover = hover_text(frame["title"])
-        detail = ("rated by " + frame["popularity"].map("{:,}".format) + " users<br>"
+        detail = ("rated by " + frame["popularity"].map(lambda n: fmt.plural(n, "user")) + "<br>"
                   + hover_text(frame["genres"]).str.replace("|", ", ", regex=False))
     else:
         hover = "user " + hover_text(frame["user"])
-        detail = frame["n_ratings"].map("{:,}".format) + " ratings"
+        detail = frame["n_ratings"].map(lambda n: fmt.plural(n, "rating"))
         if "segment" in frame.columns:
             detail = detail + "<br>segment: " + hover_text(frame["segment"])
     frame["_hover"], frame["_detail"] = hover, detail
     order = sorted(frame[colour].unique(), key=_natural) if not numeric else None
+    if order and OTHER in order and frame[colour].nunique() > len(PALETTE) - 1:
+        order = [c for c in order if c != OTHER] + [OTHER]
+    colour_map = {c: (OTHER_COLOUR if c == OTHER and len(order) > len(PALETTE) - 1 else PALETTE[i % len(PALETTE)])
+                  for i, c in enumerate(order)} if order else None
     fig = px.scatter(
         frame, x="x", y="y", color=colour, custom_data=[id_column, "_hover", "_detail"],
         category_orders={colour: order} if order else None,
-        color_discrete_sequence=px.colors.qualitative.Dark24 if not numeric else None,
+        color_discrete_map=colour_map,
         opacity=0.75 if focus is None else 0.35,
     )
     fig.update_traces(marker=dict(size=6), hovertemplate="<b>%{customdata[1]}</b><br>%{customdata[2]}<extra></extra>")
@@ -250,6 +264,14 @@ def embedding_scatter(frame: pd.DataFrame, colour: str, kind: str, focus: int | 
     fig.update_layout(height=620, margin=dict(l=10, r=10, t=40, b=10), dragmode="pan", clickmode="event+select",
                       legend=dict(title=colour.replace("_", " "), itemsizing="constant", y=0.97, yanchor="top"))
     return fig
+
+
+def _top_categories(values: pd.Series, keep: int) -> pd.Series:
+    """The ``keep`` most frequent categories; the rest become "other" (a palette cannot tell more apart)."""
+    counts = values.value_counts()
+    if len(counts) <= keep + 1:
+        return values
+    return values.where(values.isin(counts.index[:keep]), OTHER)
 
 
 def _natural(value: str):

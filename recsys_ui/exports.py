@@ -151,6 +151,15 @@ def provenance(*, dataset: str, fingerprint: str, split_method: str, split_param
     }
 
 
+def run_provenance(results: Any, dataset: Any) -> dict[str, Any]:
+    """:func:`provenance` of a training (a ``recsys_ui.ui.Results``) on a ``Dataset``."""
+    return provenance(
+        dataset=dataset.name, fingerprint=dataset.fingerprint, split_method=results.split_method,
+        split_params=results.split_params, ks=results.ks, split_description=results.split_description(),
+        models={run.label: {"model": run.name, "params": run.params} for run in results.runs},
+    )
+
+
 def _compact(value: Any) -> str:
     return json.dumps(_plain(value), sort_keys=True, ensure_ascii=False)
 

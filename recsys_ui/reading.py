@@ -14,6 +14,8 @@ import pandas as pd
 
 from recsys_core.evaluation.runner import HIGHER_IS_BETTER
 
+from . import fmt
+
 #: The model every comparison is read against.
 REFERENCE = "popular"
 
@@ -75,6 +77,8 @@ def format_value(metric: str, value: float) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     info = METRICS.get(metric.partition("@")[0])
+    if info and info.fmt.endswith("%}"):
+        return fmt.percent(value)  # shares print the same here as in the reading and on every page
     return (info.fmt if info else "{:.3f}").format(value)
 
 
@@ -104,7 +108,7 @@ def _mean(table: pd.DataFrame, metric: str, k: int | None, bucket: str = "all") 
 
 
 def _name(model: str) -> str:
-    return f"**{model}**"
+    return f"**{fmt.text(model)}**"
 
 
 def _rating_versus_ranking(ndcg: pd.Series, rmse: pd.Series, k: int) -> list[str]:
@@ -188,7 +192,7 @@ def reading(table: pd.DataFrame, k: int, n_folds: int = 1) -> list[str]:
         if ranked.iloc[-1] > 0 and ranked.iloc[0] < 0.25 * ranked.iloc[-1]:
             sentences.append(
                 f"How popular are the recommended items? The median item in {_name(high)}'s top {k} has "
-                f"{ranked.iloc[-1]:,.0f} training ratings; in {_name(low)}'s only {ranked.iloc[0]:,.0f}. "
+                f"{fmt.plural(ranked.iloc[-1], 'training rating')}; in {_name(low)}'s only {fmt.count(ranked.iloc[0])}. "
                 f"Low numbers mean lists full of obscure items, which can look personal but rarely hit."
             )
         else:
@@ -200,8 +204,8 @@ def reading(table: pd.DataFrame, k: int, n_folds: int = 1) -> list[str]:
         widest = coverage.idxmax()
         narrowest = coverage.idxmin()
         sentences.append(
-            f"Catalogue coverage: {_name(widest)}'s lists use {coverage[widest]:.0%} of the items, "
-            f"{_name(narrowest)}'s only {coverage[narrowest]:.0%}."
+            f"Catalogue coverage: {_name(widest)}'s lists use {fmt.percent(coverage[widest])} of the items, "
+            f"{_name(narrowest)}'s only {fmt.percent(coverage[narrowest])}."
         )
     fit = _mean(table, "fit_seconds", None)
     if len(fit) > 1:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -36,6 +37,8 @@ from recsys_core.errors import RecsysError
 from recsys_core.evaluation.runner import ModelSpec, evaluate
 from recsys_core.evaluation.splits import Split, make_splits
 from recsys_core.models import REGISTRY, Recommender
+
+from . import fmt
 
 log = logging.getLogger("recsys_ui")
 
@@ -127,12 +130,51 @@ def _widget(target, param, default: Any, key: str, helptext: str) -> Any:
     return None if value is None else float(value)
 
 
+#: Where a formula may go on a new line: between its parts (``a,\\quad b``), before an implication.
+_FORMULA_BREAK = re.compile(r",?\s*\\q?quad\s*|\\\ ?(?=\\Rightarrow)")
+
+
+def formula_lines(formula: str) -> list[str]:
+    """A model's formula cut into its parts at top level (outside any bracket), one part per line.
+
+    KaTeX never breaks display math, so a long formula in the half-width "How it works" column was
+    cut off (the k-NN baseline's). Its parts are already separated by ``\\quad`` (or an implication,
+    ``\\Rightarrow``) in the model's formula; stacked, each fits.
+    """
+    lines: list[str] = []
+    depth, start, i = 0, 0, 0
+    while i < len(formula):
+        char = formula[i]
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0:
+            found = _FORMULA_BREAK.match(formula, i)
+            if found and found.group():
+                separator = found.group()
+                lines.append(formula[start:i].strip() + ("," if separator.startswith(",") else ""))
+                start = i = found.end()  # an implication opens the next line
+                continue
+        i += 1
+    lines.append(formula[start:].strip())
+    return [line for line in lines if line]
+
+
+def stacked_formula(formula: str) -> str:
+    """The formula as one LaTeX block with its parts on separate centred lines."""
+    lines = formula_lines(formula)
+    if len(lines) == 1:
+        return formula
+    return "\\begin{gathered}" + " \\\\ ".join(lines) + "\\end{gathered}"
+
+
 def how_it_works(name: str, container=None) -> None:
     """The model's formula (LaTeX) and its explanation in plain words."""
     target = container or st
     cls = REGISTRY[name]
     if cls.formula:
-        target.latex(cls.formula)
+        target.latex(stacked_formula(cls.formula))
     if cls.explanation:
         target.markdown(cls.explanation)
     if not cls.predicts_ratings:
@@ -140,30 +182,22 @@ def how_it_works(name: str, container=None) -> None:
 
 
 # ------------------------------------------------------------------ formatting
-_MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$:"
-
-
+# The one home of these rules is recsys_ui/fmt.py; the names here are what the pages have always called.
 def md(text: object) -> str:
-    """Escape text from a file (names, titles, messages) so markdown shows it literally.
+    """User text (names, titles, ids, messages) made literal for Markdown-reading calls: see :func:`fmt.text`.
 
-    Streamlit renders markdown (and ``$...$`` as LaTeX) in st.markdown,
-    st.error and friends; user data must appear exactly as written.
+    Streamlit renders Markdown (and ``$...$`` as LaTeX, ``:red[...]``, ``:material/...:``) in
+    st.markdown, st.error, headings and widget labels; user data must appear exactly as written.
     """
-    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in str(text))
+    return fmt.text(text)
 
 
 def number(value: float) -> str:
-    return f"{value:,.0f}"
+    return fmt.count(value)
 
 
 def percent(value: float) -> str:
-    if value == 0:
-        return "0%"
-    if value < 0.001:
-        return f"{value:.4%}"
-    if value < 0.01:
-        return f"{value:.3%}"
-    return f"{value:.1%}"
+    return fmt.percent(value)
 
 
 def page_link(page: str, label: str, icon: str | None = None) -> None:
@@ -557,8 +591,9 @@ def side_by_side(frames: dict[str, pd.DataFrame | None], n: int, column: str = "
     return table
 
 
-#: Models per side-by-side table.
-OVERVIEW_COLUMNS = 4
+#: Models per side-by-side table: three 10-title columns fit a 1400 px screen (four pushed one off it);
+#: more models wrap to further tables below.
+OVERVIEW_COLUMNS = 3
 
 
 def render_lists(frames: dict[str, pd.DataFrame | None], notes: dict[str, str], n: int,
@@ -580,9 +615,12 @@ def render_lists(frames: dict[str, pd.DataFrame | None], notes: dict[str, str], 
     for start in range(0, len(labels), OVERVIEW_COLUMNS):
         # A few models per table: every list stays readable on a projector, without scrolling sideways.
         chunk = {label: answered[label] for label in labels[start:start + OVERVIEW_COLUMNS]}
+        # Model columns of one width: a long title is cut in its cell (hover shows it), never widens its
+        # column past the screen.
         st.dataframe(side_by_side(chunk, n, mark=mark), width="stretch", key=f"{key}-overview-{start}",
-                     column_config={"_index": st.column_config.NumberColumn("rank", width=50)})
-    tabs = st.tabs(labels)
+                     column_config={"_index": st.column_config.NumberColumn("rank", width=50),
+                                    **{label: st.column_config.TextColumn(label, width="medium") for label in chunk}})
+    tabs = st.tabs([md(label) for label in labels])  # tab names read Markdown
     for tab, (label, frame) in zip(tabs, answered.items()):
         with tab:
             if notes.get(label):
@@ -600,7 +638,8 @@ def item_options(data: Dataset) -> tuple[list[int], Callable[[int], str]]:
     order = np.argsort(-data.item_counts, kind="stable")
     titles = data.items["title"].astype(str).to_numpy()
     counts = data.item_counts
-    return [int(i) for i in order], lambda i: f"{titles[i]}  ·  {counts[i]:,} ratings"
+    # Options of a select box are shown as plain text (never Markdown): the title needs no escaping here.
+    return [int(i) for i in order], lambda i: f"{titles[i]}  ·  {fmt.plural(counts[i], 'rating')}"
 
 
 def sidebar_status() -> None:

@@ -117,8 +117,8 @@ def trained_models(at: AppTest) -> list[str]:
 
 
 def texts(elements) -> list[str]:
-    """Element texts as a person reads them (markdown backslash escapes removed)."""
-    return [re.sub(r"\\(.)", r"\1", str(e.value)) for e in elements]
+    """Element texts as a person reads them (markdown backslash escapes and invisible word joiners removed)."""
+    return [re.sub(r"\\(.)", r"\1", str(e.value)).replace("\u2060", "") for e in elements]
 
 
 def plotly_charts(at: AppTest) -> list:
