@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from recsys_core.evaluation.metrics import activity_bucket_labels
 from recsys_ui import exports, fmt, reading, ui
 
 st.title("Compare")
@@ -32,7 +33,7 @@ for sentence in ui.results_view("reading", current, table, k, n_folds) if k else
 
 # ------------------------------------------------------------------ table
 st.subheader("Results table", divider="gray")
-buckets = ["all"] + [b for b in ("≤5", "6–20", ">20") if (table["bucket"] == b).any()]
+buckets = ["all"] + [b for b in activity_bucket_labels() if (table["bucket"] == b).any()]
 bucket = st.segmented_control(
     "Users", buckets, default="all", key="compare_bucket", required=True, persist_state="session",
     format_func=lambda b: "all users" if b == "all" else f"{b} training ratings",

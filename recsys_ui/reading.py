@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from recsys_core.evaluation.metrics import METRICS as _REGISTRY
+from recsys_core.evaluation.metrics import metric_names
 from recsys_core.evaluation.runner import HIGHER_IS_BETTER
 
 from . import fmt
@@ -28,35 +30,14 @@ class MetricInfo:
     fmt: str = "{:.3f}"
 
 
+#: Labels, meanings and formats come from the engine's metric registry (their one home).
 METRICS: dict[str, MetricInfo] = {
-    "rmse": MetricInfo("RMSE", "Root mean squared error of the predicted ratings, in rating points (stars). Lower is better."),
-    "mae": MetricInfo("MAE", "Mean absolute error of the predicted ratings, in rating points. Lower is better."),
-    "fallback_rate": MetricInfo(
-        "Fallback rate", "Share of test ratings the model could not predict; the global mean stood in. Lower is better.",
-        fmt="{:.1%}"),
-    "precision": MetricInfo("Precision", "Share of the top-K items the user rated highly in the test set (0–1)."),
-    "recall": MetricInfo("Recall", "Share of the user's highly rated test items that made it into the top K (0–1)."),
-    "ndcg": MetricInfo("NDCG", "Ranking quality: relevant items count more the nearer they are to the top (0–1)."),
-    "map": MetricInfo("MAP", "Mean average precision over the top K (0–1)."),
-    "hit_rate": MetricInfo("Hit rate", "Share of users with at least one relevant item in their top K (0–1)."),
-    "mrr": MetricInfo("MRR", "Mean of 1 / rank of the first relevant item (0–1)."),
-    "coverage": MetricInfo("Coverage", "Share of the catalogue that appears in at least one user's top K.", fmt="{:.1%}"),
-    "novelty": MetricInfo("Novelty", "Mean self-information −log₂(share of users who rated the item) of the recommended "
-                          "items, in bits. Higher: less popular items.", unit="bits", fmt="{:.2f}"),
-    "diversity": MetricInfo("Diversity", "How different the genres within one list are: 1 − mean genre similarity "
-                            "of the pairs in a list (0–1)."),
-    "personalization": MetricInfo("Personalization", "How different users' lists are: 1 − mean overlap between "
-                                  "two users' lists (0–1)."),
-    "median_popularity": MetricInfo("Median popularity", "Median number of training ratings of the recommended "
-                                    "items. Low: the lists are full of obscure items.", unit="ratings", fmt="{:,.0f}"),
-    "fit_seconds": MetricInfo("Fit time", "Seconds to fit the model on the training part.", unit="s", fmt="{:.2f}"),
-    "score_seconds": MetricInfo("Score time", "Seconds to predict the test ratings and rank the whole catalogue "
-                                "for every test user.", unit="s", fmt="{:.2f}"),
+    name: MetricInfo(metric.label, metric.meaning, metric.unit, metric.fmt) for name, metric in _REGISTRY.items()
 }
 
-RANKING_METRICS = ("ndcg", "precision", "recall", "map", "hit_rate", "mrr")
-BEYOND_ACCURACY = ("coverage", "novelty", "diversity", "personalization", "median_popularity")
-RATING_METRICS = ("rmse", "mae", "fallback_rate")
+RANKING_METRICS = ("ndcg",) + tuple(name for name in metric_names("ranking") if name != "ndcg")
+BEYOND_ACCURACY = metric_names("beyond") + ("median_popularity",)
+RATING_METRICS = metric_names("rating") + ("fallback_rate",)
 
 
 def metric_label(column: str) -> str:

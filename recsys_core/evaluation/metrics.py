@@ -24,7 +24,8 @@ would also skip them).
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -336,15 +337,6 @@ def reciprocal_rank_at_k(recommended: np.ndarray, relevant: Relevance, k: int) -
     return np.where(hits.any(axis=1), 1.0 / first, 0.0)
 
 
-#: Ranking metric name (as the runner's tidy table spells it) -> per-user function.
-RANKING_METRICS = {
-    "precision": precision_at_k,
-    "recall": recall_at_k,
-    "ndcg": ndcg_at_k,
-    "map": average_precision_at_k,
-    "hit_rate": hit_rate_at_k,
-    "mrr": reciprocal_rank_at_k,
-}
 
 
 # ------------------------------------------------------------ beyond accuracy
@@ -500,7 +492,11 @@ def personalization(recommended: np.ndarray) -> float:
 
 
 # ------------------------------------------------------------------- buckets
-def activity_bucket_labels(edges: Sequence[int] = (5, 20)) -> list[str]:
+#: Upper edges of the user-activity buckets (training ratings per user): ≤5, 6–20, >20.
+BUCKET_EDGES: tuple[int, ...] = (5, 20)
+
+
+def activity_bucket_labels(edges: Sequence[int] = BUCKET_EDGES) -> list[str]:
     """Bucket labels for the given edges, in order: ``["≤5", "6–20", ">20"]``."""
     edges = [int(edge) for edge in edges]
     if not edges or any(b <= a for a, b in zip(edges, edges[1:])):
@@ -512,7 +508,7 @@ def activity_bucket_labels(edges: Sequence[int] = (5, 20)) -> list[str]:
     return labels
 
 
-def activity_buckets(train_counts: np.ndarray, edges: Sequence[int] = (5, 20)) -> np.ndarray:
+def activity_buckets(train_counts: np.ndarray, edges: Sequence[int] = BUCKET_EDGES) -> np.ndarray:
     """Activity bucket of each user from their number of training interactions.
 
     With edges ``e1 < e2 < ... < en`` the buckets are ``count <= e1``,
@@ -535,3 +531,73 @@ def activity_buckets(train_counts: np.ndarray, edges: Sequence[int] = (5, 20)) -
     labels = np.array(activity_bucket_labels(edges), dtype=object)
     bucket = np.searchsorted(np.asarray([int(edge) for edge in edges]), np.asarray(train_counts), side="left")
     return labels[bucket]
+
+
+# ------------------------------------------------------------------ registry
+@dataclass(frozen=True)
+class Metric:
+    """Everything said about a metric, in its one home: the runner, the CLI, the reading and the pages read this.
+
+    ``kind``: "rating" (needs predicted ratings), "ranking" (top-K lists vs relevant test items), "beyond"
+    (beyond accuracy), "diagnostic" (descriptive) or "time". ``higher_is_better`` is None for descriptive
+    metrics. ``per_user`` is the per-user function of ranking metrics.
+    """
+
+    name: str
+    label: str
+    kind: str
+    higher_is_better: bool | None
+    k_dependent: bool
+    meaning: str
+    unit: str = ""
+    fmt: str = "{:.3f}"
+    per_user: Callable | None = None
+
+
+METRICS: dict[str, Metric] = {m.name: m for m in (
+    Metric("rmse", "RMSE", "rating", False, False,
+           "Root mean squared error of the predicted ratings, in rating points (stars). Lower is better."),
+    Metric("mae", "MAE", "rating", False, False,
+           "Mean absolute error of the predicted ratings, in rating points. Lower is better."),
+    Metric("fallback_rate", "Fallback rate", "diagnostic", False, False,
+           "Share of test ratings the model could not predict (the global mean stood in), or for ranking-only "
+           "models the share of test users served by its fall-back list. Lower is better.", fmt="{:.1%}"),
+    Metric("precision", "Precision", "ranking", True, True,
+           "Share of the top-K items the user rated highly in the test set (0–1).", per_user=precision_at_k),
+    Metric("recall", "Recall", "ranking", True, True,
+           "Share of the user's highly rated test items that made it into the top K (0–1).", per_user=recall_at_k),
+    Metric("ndcg", "NDCG", "ranking", True, True,
+           "Ranking quality: relevant items count more the nearer they are to the top (0–1).", per_user=ndcg_at_k),
+    Metric("map", "MAP", "ranking", True, True, "Mean average precision over the top K (0–1).",
+           per_user=average_precision_at_k),
+    Metric("hit_rate", "Hit rate", "ranking", True, True,
+           "Share of users with at least one relevant item in their top K (0–1).", per_user=hit_rate_at_k),
+    Metric("mrr", "MRR", "ranking", True, True, "Mean of 1 / rank of the first relevant item (0–1).",
+           per_user=reciprocal_rank_at_k),
+    Metric("coverage", "Coverage", "beyond", True, True,
+           "Share of the catalogue that appears in at least one user's top K.", fmt="{:.1%}"),
+    Metric("novelty", "Novelty", "beyond", True, True,
+           "Mean self-information −log₂(share of users who rated the item) of the recommended items, in bits. "
+           "Higher: less popular items.", unit="bits", fmt="{:.2f}"),
+    Metric("diversity", "Diversity", "beyond", True, True,
+           "How different the genres within one list are: 1 − mean genre similarity of the pairs in a list (0–1)."),
+    Metric("personalization", "Personalization", "beyond", True, True,
+           "How different users' lists are: 1 − mean overlap between two users' lists (0–1)."),
+    Metric("median_popularity", "Median popularity", "diagnostic", None, True,
+           "Median number of training ratings of the recommended items. Low: the lists are full of obscure items.",
+           unit="ratings", fmt="{:,.0f}"),
+    Metric("fit_seconds", "Fit time", "time", False, False, "Seconds to fit the model on the training part.",
+           unit="s", fmt="{:.2f}"),
+    Metric("score_seconds", "Score time", "time", False, False,
+           "Seconds to predict the test ratings and rank the whole catalogue for every test user.", unit="s",
+           fmt="{:.2f}"),
+)}
+
+
+def metric_names(kind: str) -> tuple[str, ...]:
+    """Registered metric names of one kind, in registry order."""
+    return tuple(name for name, metric in METRICS.items() if metric.kind == kind)
+
+
+#: Ranking metric name (as the runner's tidy table spells it) -> per-user function (from the registry).
+RANKING_METRICS = {name: METRICS[name].per_user for name in metric_names("ranking")}

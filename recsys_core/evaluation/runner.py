@@ -35,21 +35,11 @@ from . import metrics as M
 from .splits import Split, make_splits
 
 COLUMNS = ["model", "fold", "metric", "k", "bucket", "value"]
-RANKING = ("precision", "recall", "ndcg", "map", "hit_rate", "mrr")
-RANKING_FUNCTIONS = {
-    "precision": M.precision_at_k,
-    "recall": M.recall_at_k,
-    "ndcg": M.ndcg_at_k,
-    "map": M.average_precision_at_k,
-    "hit_rate": M.hit_rate_at_k,
-    "mrr": M.reciprocal_rank_at_k,
-}
+# Views of the metric registry (recsys_core.evaluation.metrics.METRICS), kept for callers.
+RANKING = M.metric_names("ranking")
+RANKING_FUNCTIONS = M.RANKING_METRICS
 #: Metric -> True when larger is better (for highlighting the best model).
-HIGHER_IS_BETTER = {
-    "rmse": False, "mae": False, **{name: True for name in RANKING}, "coverage": True, "novelty": True,
-    "diversity": True, "personalization": True, "fit_seconds": False, "score_seconds": False,
-    "median_popularity": None, "fallback_rate": False,
-}
+HIGHER_IS_BETTER = {name: metric.higher_is_better for name, metric in M.METRICS.items()}
 
 Progress = Callable[[float, str], None]
 
@@ -101,7 +91,7 @@ def evaluate(
     split: str = "kfold",
     split_params: dict[str, Any] | None = None,
     ks: Sequence[int] = (10,),
-    bucket_edges: Sequence[int] = (5, 20),
+    bucket_edges: Sequence[int] = M.BUCKET_EDGES,
     relevance_threshold: float | None = None,
     progress: Progress | None = None,
     splits: list[Split] | None = None,
@@ -174,7 +164,7 @@ def evaluate_fold(
     fold: Split,
     *,
     ks: Sequence[int] = (10,),
-    bucket_edges: Sequence[int] = (5, 20),
+    bucket_edges: Sequence[int] = M.BUCKET_EDGES,
     relevance_threshold: float | None = None,
     features: sp.csr_matrix | None = None,
     fit_progress: Callable[[float, str], None] | None = None,
