@@ -78,7 +78,9 @@ def _data_and_split_arguments(default_split: str) -> argparse.ArgumentParser:
     parent.add_argument("--params", type=_parse_params, default={},
                         help='hyper-parameters per model: JSON, e.g. \'{"svd": {"n_factors": 50}}\', or a JSON file '
                              '(such as the best.json written by tune)')
-    parent.add_argument("--split", default=default_split, choices=["kfold", "random", "temporal", "leave-last-out"])
+    from .evaluation.splits import SPLIT_METHODS
+
+    parent.add_argument("--split", default=default_split, choices=list(SPLIT_METHODS))
     parent.add_argument("--folds", type=int, default=5, help="folds for --split kfold")
     parent.add_argument("--test-size", type=float, default=0.2, help="test share for random/temporal splits")
     parent.add_argument("--seed", type=int, default=0)
@@ -103,7 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--models", required=True, help="comma-separated model names, e.g. ease,als")
     tune.add_argument("--trials", type=int, default=30, help="trials per model (default 30)")
     tune.add_argument("--timeout", type=float, help="stop each model's search after this many seconds")
-    tune.add_argument("--metric", default="ndcg", choices=["ndcg", "precision", "recall", "map", "hit_rate", "mrr"])
+    from .evaluation.metrics import metric_names
+
+    tune.add_argument("--metric", default="ndcg", choices=list(metric_names("ranking")))
     tune.add_argument("--k", type=int, default=10, help="ranking cut-off of the metric (default 10)")
     tune.add_argument("--output", help="write the best parameters as JSON ({model: {param: value}})")
     sub.add_parser("models", help="list the available models")

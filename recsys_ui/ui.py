@@ -35,7 +35,7 @@ import streamlit as st
 from recsys_core.dataset import Dataset
 from recsys_core.errors import RecsysError
 from recsys_core.evaluation.runner import ModelSpec, evaluate
-from recsys_core.evaluation.splits import Split, make_splits
+from recsys_core.evaluation.splits import SPLIT_LABELS, Split, make_splits
 from recsys_core.models import REGISTRY, Recommender
 
 from . import fmt
@@ -60,12 +60,7 @@ UI_DEFAULTS: dict[str, dict[str, Any]] = {
     # Item-based next to the user-based knn-means, so a class sees both neighbourhoods.
     "knn-basic": {"user_based": False},
 }
-SPLIT_LABELS = {
-    "random": "Random hold-out",
-    "kfold": "K-fold cross-validation",
-    "temporal": "Temporal (each user's latest ratings are tested)",
-    "leave-last-out": "Leave last out (each user's last ratings are tested)",
-}
+# SPLIT_LABELS comes from recsys_core.evaluation.splits (its one home), imported above for the pages.
 
 def model_title(name: str) -> str:
     cls = REGISTRY[name]
@@ -235,7 +230,7 @@ def warm_up_kernels() -> bool:
     """Once per server process: compile the k-NN kernels in the background (numba, ~5 s on a fresh machine)."""
     import threading
 
-    from recsys_core.models._neighbours import warm_up
+    from recsys_core.models import warm_up_kernels as warm_up
 
     threading.Thread(target=warm_up, name="numba-warm-up", daemon=True).start()
     return True

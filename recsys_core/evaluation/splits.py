@@ -338,6 +338,13 @@ SPLIT_METHODS: dict[str, Callable[..., list[Split]]] = {
     "temporal": temporal_per_user,
     "leave-last-out": leave_last_n_out,
 }
+#: How each split method is named to a person (the dashboard and the CLI's help read this).
+SPLIT_LABELS: dict[str, str] = {
+    "random": "Random hold-out",
+    "kfold": "K-fold cross-validation",
+    "temporal": "Temporal (each user's latest ratings are tested)",
+    "leave-last-out": "Leave last out (each user's last ratings are tested)",
+}
 
 
 def make_splits(dataset: Dataset, method: str, **params: Any) -> list[Split]:

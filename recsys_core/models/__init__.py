@@ -36,6 +36,13 @@ def _register_content() -> None:
 _register_content()
 
 
+def warm_up_kernels() -> None:
+    """Compile the k-NN kernels (numba) ahead of the first fit; safe to call from a background thread."""
+    from ._neighbours import warm_up
+
+    warm_up()
+
+
 def make_model(name: str, **params: Any) -> Recommender:
     """A new, unfitted model by registry name, with hyper-parameters overriding the defaults."""
     try:
@@ -45,4 +52,4 @@ def make_model(name: str, **params: Any) -> Recommender:
     return cls(**params)
 
 
-__all__ = ["REGISTRY", "Recommender", "make_model", "rank_top_n"]
+__all__ = ["REGISTRY", "Recommender", "make_model", "rank_top_n", "warm_up_kernels"]
