@@ -275,7 +275,50 @@ def test_content_model_sparse_mode_matches_dense_when_it_keeps_every_neighbour(s
     np.testing.assert_allclose(sparse.score_users(users), dense.score_users(users), atol=1e-12)
 
 
-def test_kernel_warm_up_runs():
-    from recsys_core.models._neighbours import warm_up
+def test_kernel_warm_up_compiles_every_kernel():
+    from recsys_core.models import _neighbours, warm_up_kernels
 
-    warm_up()  # compiles or loads every kernel; raises if a signature is wrong
+    warm_up_kernels()  # compiles or loads every kernel; raises if a signature is wrong
+    if _neighbours.njit is not None:  # the three entry kernels now hold a compiled signature each
+        for name in ("_select_sums", "_grouped_select_sums", "_csr_select_sums"):
+            assert getattr(_neighbours, name).signatures, name
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_declared_capabilities_are_true_in_fact(small_dataset, name):
+    """Each capability a model declares works on a fitted model, with the right shapes; parameters round-trip."""
+    dataset = small_dataset
+    cls = REGISTRY[name]
+    model = make_model(name)
+    params = model.get_params()
+    assert model.set_params(**params) is model and model.get_params() == params
+    twin = model.clone()
+    assert twin is not model and twin.get_params() == params and not twin.is_fitted
+    with pytest.raises(ValueError, match="no parameter"):
+        model.set_params(no_such_parameter=1)
+    model.fit(dataset)
+    capabilities = cls.capabilities()
+    if capabilities["item_embeddings"]:
+        vectors = model.item_embeddings()
+        assert vectors is not None and vectors.shape[0] == dataset.n_items
+    if capabilities["user_embeddings"]:
+        vectors = model.user_embeddings()
+        assert vectors is not None and vectors.shape[0] == dataset.n_users
+    if capabilities["similar_items"]:
+        frame = model.similar_items(dataset.item_ids[0], n=5)
+        assert 0 < len(frame) <= 5 and dataset.item_ids[0] not in set(frame["item"])
+        assert {"similarity", "support"} <= set(frame.columns)
+    if capabilities["folds_in"]:
+        scores = model.fold_in(np.array([0, 1, 2]), np.array([5.0, 4.0, 5.0]))
+        assert scores.shape == (dataset.n_items,)
+    if capabilities["reads_text"]:
+        assert np.asarray(model.text_vector("a starship crew")).size > 0
+    if not capabilities["predicts_ratings"]:
+        assert model.predicts_ratings is False
+    for param in cls.params:  # every declared parameter is a real constructor argument
+        assert param.name in params, param.name
+    # The progress callback reaches the caller for models that say they report progress.
+    calls: list[float] = []
+    make_model(name).fit(dataset, progress=lambda fraction, message: calls.append(fraction))
+    if capabilities["reports_progress"]:
+        assert calls and max(calls) <= 1.0
