@@ -8,7 +8,8 @@ import streamlit as st
 
 from recsys_core import data as loader
 from recsys_core.errors import DataValidationError
-from recsys_ui import exports, fmt, ui
+from recsys_ui import exports, ui
+from recsys_ui.fmt import count, plural  # not `fmt`: that name is a detected FileFormat here
 
 st.title("Data")
 st.caption("Start with the bundled sample, or upload ratings exported from your own system. "
@@ -157,8 +158,8 @@ with upload_tab:
             ui.set_dataset(loaded, "uploaded: " + ", ".join(f.name for f in uploads if f))
             skipped = " Skipped lines are listed under *What was read and cleaned up*." if skip_bad_lines else ""
             st.session_state["data_flash"] = (
-                f"Loaded **{ui.md(loaded.name)}**: {fmt.plural(loaded.n_users, 'user')}, "
-                f"{fmt.plural(loaded.n_items, 'item')}, {fmt.plural(loaded.n_ratings, 'rating')}.{skipped} "
+                f"Loaded **{ui.md(loaded.name)}**: {plural(loaded.n_users, 'user')}, "
+                f"{plural(loaded.n_items, 'item')}, {plural(loaded.n_ratings, 'rating')}.{skipped} "
                 "The Summary tab shows what it looks like; train models next."
             )
             st.rerun()
@@ -252,7 +253,7 @@ with summary_tab:
             cells[4].metric("Rating scale", f"{summary['rating_min']:g} – {summary['rating_max']:g}")
             cells[5].metric("Mean rating", f"{data.global_mean:.2f}", help="Mean of all ratings, in rating points.")
         if data.report:
-            with st.expander(f"What was read and cleaned up ({fmt.plural(len(data.report), 'note')})"):
+            with st.expander(f"What was read and cleaned up ({plural(len(data.report), 'note')})"):
                 for line in data.report:
                     st.markdown(f"- {ui.md(line)}")
 
@@ -282,5 +283,5 @@ with summary_tab:
             if data.has_timestamps:
                 shown["time"] = pd.to_datetime(frame["timestamp"], unit="s")
             st.dataframe(shown.head(1000), hide_index=True, width="stretch")
-            st.caption(f"First {fmt.count(min(1000, len(shown)))} of {fmt.plural(len(shown), 'rating')}, in file order.")
+            st.caption(f"First {count(min(1000, len(shown)))} of {plural(len(shown), 'rating')}, in file order.")
         ui.page_link("train", "Next: train models on this data", ":material/model_training:")
