@@ -42,6 +42,7 @@ if chosen_names:
                 chosen[name] = ui.param_widgets(name)
             with right.expander("How it works", expanded=True, icon=":material/functions:"):
                 ui.how_it_works(name)
+            ui.memory_note(name, chosen[name], data)
             if cls.fit_note:
                 st.caption(f":material/hourglass_top: {cls.fit_note[0].upper()}{cls.fit_note[1:]}")
             if cls.reads_text and "genres" not in data.items.columns and "description" not in data.items.columns:

@@ -164,6 +164,23 @@ def stacked_formula(formula: str) -> str:
     return "\\begin{gathered}" + " \\\\ ".join(lines) + "\\end{gathered}"
 
 
+def memory_note(name: str, params: dict[str, Any], data: Dataset) -> None:
+    """The model's memory estimate for this data set, beside what is free; a warning when it would be refused."""
+    from recsys_core.models import memory
+
+    try:
+        need = REGISTRY[name](**params).memory_estimate(data.n_users, data.n_items, data.n_ratings)
+    except (TypeError, ValueError):  # parameters being edited: no estimate this run
+        return
+    free = memory.available_memory_bytes()
+    text = f"Memory estimate on this data: about {memory.gib(need)} ({memory.gib(free)} free now)."
+    if memory.fits(need, free):
+        st.caption(f":material/memory: {text}")
+    else:
+        st.warning(f"{text} Training would be refused before it starts. {REGISTRY[name].memory_advice}",
+                   icon=":material/memory:")
+
+
 def how_it_works(name: str, container=None) -> None:
     """The model's formula (LaTeX) and its explanation in plain words."""
     target = container or st

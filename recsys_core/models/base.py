@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import Dataset
-from ..errors import ColdStartError, NotFittedError
+from ..errors import ColdStartError, ModelMemoryError, NotFittedError
+from . import memory
 from .params import Param
 
 #: ``progress(fraction, message)``: how far a fit has come, 0..1.
@@ -152,6 +153,7 @@ class Recommender:
         ``progress(fraction, message)`` is called during long fits by models
         that declare ``reports_progress``; others ignore it.
         """
+        self.check_memory(dataset)
         self.dataset_ = dataset
         rng = np.random.default_rng([int(self.random_state or 0), 7919])
         # tie_break_[item] is the item's place among equally scored items.
@@ -162,6 +164,29 @@ class Recommender:
         finally:
             self._progress = None
         return self
+
+    # --------------------------------------------------------------- memory
+    def memory_estimate(self, n_users: int, n_items: int, n_ratings: int) -> int:
+        """Bytes the fit and bulk scoring need at most (largest structures); subclasses refine it.
+
+        Default: the rating matrix in a few copies plus the score blocks of :meth:`iter_score_blocks`.
+        """
+        return 4 * memory.CSR_BYTES * n_ratings + 3 * 8 * _BLOCK_CELLS + 16 * (n_users + n_items)
+
+    def check_memory(self, dataset: Dataset) -> int:
+        """Refuse (before allocating) a fit whose estimate exceeds what is free; returns the estimate."""
+        need = int(self.memory_estimate(dataset.n_users, dataset.n_items, dataset.n_ratings))
+        free = memory.available_memory_bytes()
+        if not memory.fits(need, free):
+            raise ModelMemoryError(
+                f"{self.name or type(self).__name__} would need about {memory.gib(need)} for {dataset.n_users:,} "
+                f"users x {dataset.n_items:,} items ({dataset.n_ratings:,} ratings), but only {memory.gib(free)} "
+                f"is free. {self.memory_advice}"
+            )
+        return need
+
+    #: What to do when the estimate does not fit (shown in the refusal).
+    memory_advice: ClassVar[str] = "Use a smaller sample of the data, or a model with a smaller footprint."
 
     def _report(self, fraction: float, message: str) -> None:
         """Forward fit progress to the callback given to ``fit`` (if any)."""

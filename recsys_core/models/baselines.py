@@ -9,6 +9,7 @@ import numpy as np
 
 from ..dataset import Dataset
 from ._surprise import build_trainset, inner_to_index, scatter
+from . import memory
 from .params import Param
 from .base import Recommender
 
@@ -79,6 +80,10 @@ class BaselineOnly(Recommender):
         if self.method == "als":
             options.update(reg_u=self.reg_u, reg_i=self.reg_i)
         return options
+
+    def memory_estimate(self, n_users, n_items, n_ratings):
+        """Surprise's Trainset (~250 B a rating) dominates."""
+        return memory.SURPRISE_BYTES_PER_RATING * n_ratings + 8 * 4_000_000 + 64 * (n_users + n_items)
 
     def _fit(self, dataset: Dataset) -> None:
         from surprise import BaselineOnly as SurpriseBaselineOnly

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..dataset import Dataset
 from ._surprise import build_trainset, inner_to_index, scatter
+from . import memory
 from .params import Param
 from .base import Recommender
 
@@ -43,6 +44,10 @@ class CoClustering(Recommender):
         self.n_cltr_i = n_cltr_i
         self.n_epochs = n_epochs
         self.random_state = random_state
+
+    def memory_estimate(self, n_users, n_items, n_ratings):
+        """Surprise's Trainset (~250 B a rating) dominates."""
+        return memory.SURPRISE_BYTES_PER_RATING * n_ratings + 8 * 4_000_000 + 64 * (n_users + n_items)
 
     def _fit(self, dataset: Dataset) -> None:
         from surprise import CoClustering as SurpriseCoClustering

@@ -35,6 +35,7 @@ import scipy.sparse as sp
 from ..dataset import Dataset
 from ._surprise import build_trainset, inner_to_index, scatter
 from ._neighbours import csr_select_sums, grouped_select_sums, select_sums
+from . import memory
 from .params import Param
 from .base import Recommender
 
@@ -142,6 +143,20 @@ class KNN(Recommender):
         self.max_dense = max_dense
         self.max_neighbours = max_neighbours
         self.random_state = random_state
+
+    memory_advice = ("Neighbourhood models compare every pair of users (items, when item-based): try the item-based "
+                     "variant if there are fewer items than users, lower max_dense so only the top neighbours are "
+                     "kept, or a ranking model (item-knn-cosine, als).")
+
+    def memory_estimate(self, n_users, n_items, n_ratings):
+        """The similarity matrix (dense n x n up to ``max_dense``, else top ``max_neighbours`` per row) and blocks."""
+        n_x = n_users if self.user_based else n_items
+        if n_x <= self.max_dense:
+            similarity = 8 * n_x * n_x
+        else:
+            similarity = 2 * memory.CSR_BYTES * n_x * int(self.max_neighbours)
+        surprise = memory.SURPRISE_BYTES_PER_RATING * n_ratings if self._needs_baselines() else 0
+        return similarity + 6 * 8 * _BLOCK_CELLS + 6 * memory.CSR_BYTES * n_ratings + surprise
 
     # ------------------------------------------------------------------ fit
     def _needs_baselines(self) -> bool:

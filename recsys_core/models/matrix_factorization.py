@@ -13,6 +13,7 @@ import numpy as np
 
 from ..dataset import Dataset
 from ._surprise import build_trainset, inner_to_index, scatter
+from . import memory
 from .params import Param
 from .base import Recommender
 
@@ -63,6 +64,11 @@ class SVD(Recommender):
         self.biased = biased
         self.init_std_dev = init_std_dev
         self.random_state = random_state
+
+    def memory_estimate(self, n_users, n_items, n_ratings):
+        """Surprise's Trainset (Python dicts of tuples, ~250 B a rating) and the factors."""
+        factors = int(getattr(self, "n_factors", 100))
+        return memory.SURPRISE_BYTES_PER_RATING * n_ratings + 8 * 3 * factors * (n_users + n_items) + 8 * 4_000_000
 
     def _surprise_algo(self):
         from surprise import SVD as SurpriseSVD

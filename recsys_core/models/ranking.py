@@ -34,30 +34,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..dataset import Dataset
-from ..errors import ModelMemoryError
+from . import memory
 from .base import Recommender
 from .feedback import interaction_matrix, ratings_to_row
 from .params import Param, feedback_params
-
-#: Bytes of free memory a fit may plan to use, as a share of what the machine has available.
-_MEMORY_SHARE = 0.8
-
-
-def available_memory_bytes() -> int:
-    """Memory the operating system can give us now (MemAvailable), or a conservative 4 GiB."""
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 4 * 1024**3
-
-
-def _gib(n_bytes: float) -> str:
-    return f"{n_bytes / 1024**3:.1f} GiB"
-
 
 class RankingModel(Recommender):
     """Shared part: feedback matrix, scores as rows, popularity for users with no feedback, fold-in."""
@@ -119,6 +99,11 @@ class RankingModel(Recommender):
 
 class _ItemNeighbourhood(RankingModel):
     """Score = X_u W for an item x item weight matrix W (sparse top-k or dense)."""
+
+    def memory_estimate(self, n_users, n_items, n_ratings):
+        """Dense similarity blocks while building, k entries per item kept (twice: rows and transpose)."""
+        block = 3 * 8 * 8_000_000
+        return block + 2 * memory.CSR_BYTES * min(int(self.k), n_items) * n_items + 4 * memory.CSR_BYTES * n_ratings
 
     def _score_rows(self, rows, user_idx):
         product = rows @ self.weights_
@@ -300,21 +285,15 @@ class EASE(_ItemNeighbourhood):
         self.threshold = threshold
         self.random_state = random_state
 
-    @staticmethod
-    def memory_estimate(n_items: int) -> int:
-        """Bytes the fit needs: the Gram matrix, its inverse and B (float64, n_items^2 each)."""
-        return 3 * 8 * int(n_items) ** 2
+    memory_advice = ("EASE keeps three items x items matrices: use item-knn-cosine or rp3beta (sparse, top-k) or "
+                     "als, or keep fewer items (e.g. drop items with very few ratings).")
+
+    def memory_estimate(self, n_users, n_items, n_ratings):
+        """The Gram matrix, its inverse and B (float64, n_items^2 each), plus the feedback matrix."""
+        return 3 * 8 * int(n_items) ** 2 + 2 * memory.CSR_BYTES * n_ratings
 
     def _fit_matrix(self, feedback):
         n_items = feedback.shape[1]
-        need = self.memory_estimate(n_items)
-        free = available_memory_bytes()
-        if need > _MEMORY_SHARE * free:
-            raise ModelMemoryError(
-                f"EASE needs about {_gib(need)} for {n_items:,} items (three {n_items:,} x {n_items:,} matrices), "
-                f"but only {_gib(free)} is free. Use item-knn-cosine or rp3beta (sparse, top-k) or als, or keep "
-                f"fewer items (e.g. drop items with very few ratings)."
-            )
         x = feedback.astype(np.float64)
         gram = (x.T @ x).toarray()
         gram[np.diag_indices(n_items)] += self.reg
@@ -341,6 +320,10 @@ def _blas_single_thread():
 
 class _ImplicitFactorModel(RankingModel):
     """Shared part of the two models fitted by the ``implicit`` package."""
+
+    def memory_estimate(self, n_users, n_items, n_ratings):
+        """Factors (float32 in implicit, float64 copies here) and the feedback matrix both ways."""
+        return 12 * (int(self.factors) + 1) * (n_users + n_items) + 4 * memory.CSR_BYTES * n_ratings + 8 * 4_000_000
 
     has_item_embeddings = True
     has_user_embeddings = True

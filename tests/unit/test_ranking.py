@@ -56,9 +56,16 @@ def test_ease_equals_the_closed_form_solved_with_numpy():
 
 
 def test_ease_refuses_before_allocating_when_memory_is_short(monkeypatch):
-    monkeypatch.setattr(ranking, "available_memory_bytes", lambda: 100)
-    with pytest.raises(ModelMemoryError, match=r"EASE needs about .* GiB for 5 items.*free"):
-        make_model("ease").fit(literal_dataset())
+    from recsys_core.models import memory
+
+    allocated = []
+    monkeypatch.setattr(memory, "available_memory_bytes", lambda: 100)
+    monkeypatch.setattr(ranking.EASE, "_fit_matrix", lambda self, x: allocated.append(x))
+    model = make_model("ease")
+    with pytest.raises(ModelMemoryError, match=r"ease would need about .* for 6 users x 5 items .* only .* is free"):
+        model.fit(literal_dataset())
+    assert not allocated and not model.is_fitted
+    assert model.memory_estimate(10, 100_000, 10**6) > 3 * 8 * 10**10  # three 100k x 100k float64 matrices
 
 
 def test_item_knn_cosine_equals_the_shrunk_cosine_by_hand():
