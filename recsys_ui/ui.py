@@ -153,7 +153,36 @@ def formula_lines(formula: str) -> list[str]:
                 continue
         i += 1
     lines.append(formula[start:].strip())
-    return [line for line in lines if line]
+    return [part for line in lines if line for part in _halve(line)]
+
+
+#: Symbols (roughly 11 px each in the "How it works" column) a line may hold before it is halved: about
+#: 400 px, what the half-width column of the Train page offers at 1400 px.
+_FORMULA_SYMBOLS = 32
+
+
+def _symbols(line: str) -> int:
+    """Rough rendered width of a LaTeX line in symbols (a fraction counts its numerator and denominator)."""
+    text = re.sub(r"\\[a-zA-Z]+", "x", line.replace("\\frac{", "{"))
+    return len(re.sub(r"[{}_^ ,]|\\.", "", text))
+
+
+def _halve(line: str) -> list[str]:
+    """A line too wide for the column, cut before the top-level + or - nearest its middle (if it has one)."""
+    if _symbols(line) <= _FORMULA_SYMBOLS:
+        return [line]
+    depth, cuts = 0, []
+    for i, char in enumerate(line):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0 and char in "+-" and line[i - 1:i] == " " and line[i + 1:i + 2] == " ":
+            cuts.append(i)
+    if not cuts:
+        return [line]
+    cut = min(cuts, key=lambda i: abs(i - len(line) / 2))
+    return [line[:cut].strip(), line[cut:].strip()]
 
 
 def stacked_formula(formula: str) -> str:
