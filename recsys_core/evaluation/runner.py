@@ -170,7 +170,6 @@ def evaluate_fold(
     fit_progress: Callable[[float, str], None] | None = None,
 ) -> tuple[Recommender, pd.DataFrame]:
     """Fit one model on one split and measure it; returns the model and its tidy rows."""
-    train, test = fold.train, fold.test
     rows: list[tuple] = []
 
     def add(metric: str, value: float, k: int | None = None, bucket: str = "all") -> None:
@@ -178,58 +177,78 @@ def evaluate_fold(
 
     model = spec.build()
     start = time.perf_counter()
-    model.fit(train, progress=fit_progress)
+    model.fit(fold.train, progress=fit_progress)
     add("fit_seconds", time.perf_counter() - start)
-
-    user_bucket = M.activity_buckets(train.user_counts, edges=tuple(bucket_edges))
-    score_seconds = 0.0
-    test_users = test.interactions["user_idx"].to_numpy()
-    # Implicit data has no ratings to predict: ranking metrics only.
-    if model.predicts_ratings and not train.implicit and test.n_ratings:
-        start = time.perf_counter()
-        estimate, fallback = model.predict_indices(test_users, test.interactions["item_idx"].to_numpy())
-        score_seconds += time.perf_counter() - start
-        truth = test.interactions["rating"].to_numpy()
-        add("rmse", M.rmse(truth, estimate))
-        add("mae", M.mae(truth, estimate))
-        add("fallback_rate", fallback.mean())
-        buckets = user_bucket[test_users]
-        for label in M.activity_bucket_labels(tuple(bucket_edges)):
-            mask = buckets == label
-            if mask.any():
-                add("rmse", M.rmse(truth[mask], estimate[mask]), bucket=label)
-                add("mae", M.mae(truth[mask], estimate[mask]), bucket=label)
-
-    relevant = M.relevant_items(test, threshold=relevance_threshold)
-    users = np.flatnonzero(np.diff(relevant.indptr) > 0)
-    if len(users) and len(ks):
-        k_max = max(ks)
-        start = time.perf_counter()
-        recommended = model.recommend_indices(users, n=k_max, exclude_seen=True)
-        score_seconds += time.perf_counter() - start
-        if not (model.predicts_ratings and not train.implicit and test.n_ratings):
-            # Ranking-only models: the share of evaluated users served by the fall-back list.
-            add("fallback_rate", model.fallback_users(users).mean())
-        relevant_rows = relevant[users]
-        buckets = user_bucket[users]
-        for k in ks:
-            top = recommended[:, :k]
-            for metric in RANKING:
-                per_user = RANKING_FUNCTIONS[metric](top, relevant_rows, k)
-                add(metric, np.nanmean(per_user), k)
-                for label in M.activity_bucket_labels(tuple(bucket_edges)):
-                    mask = buckets == label
-                    if mask.any():
-                        add(metric, np.nanmean(per_user[mask]), k, label)
-            add("coverage", M.catalog_coverage(top, train.n_items), k)
-            add("novelty", M.novelty(top, train.item_counts, train.n_users), k)
-            if features is not None:
-                add("diversity", np.nanmean(M.intra_list_diversity(top, features)), k)
-            add("personalization", M.personalization(top), k)
-            picked = top[top >= 0]
-            add("median_popularity", np.median(train.item_counts[picked]) if len(picked) else np.nan, k)
+    user_bucket = M.activity_buckets(fold.train.user_counts, edges=tuple(bucket_edges))
+    labels = M.activity_bucket_labels(tuple(bucket_edges))
+    rated = _rates(model, fold)
+    score_seconds = _rating_rows(model, fold, user_bucket, labels, add) if rated else 0.0
+    score_seconds += _ranking_rows(model, fold, ks, user_bucket, labels, relevance_threshold, features, add,
+                                   fallback=not rated)
     add("score_seconds", score_seconds)
     return model, pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _rates(model: Recommender, fold: Split) -> bool:
+    """Whether rating metrics apply: the model predicts ratings, the data has them, the test part is not empty."""
+    return model.predicts_ratings and not fold.train.implicit and fold.test.n_ratings > 0
+
+
+def _rating_rows(model, fold: Split, user_bucket: np.ndarray, labels: list[str], add) -> float:
+    """RMSE, MAE (overall and per activity bucket) and the fall-back rate; returns the seconds spent predicting."""
+    test = fold.test.interactions
+    users = test["user_idx"].to_numpy()
+    start = time.perf_counter()
+    estimate, fallback = model.predict_indices(users, test["item_idx"].to_numpy())
+    seconds = time.perf_counter() - start
+    truth = test["rating"].to_numpy()
+    add("rmse", M.rmse(truth, estimate))
+    add("mae", M.mae(truth, estimate))
+    add("fallback_rate", fallback.mean())
+    buckets = user_bucket[users]
+    for label in labels:
+        mask = buckets == label
+        if mask.any():
+            add("rmse", M.rmse(truth[mask], estimate[mask]), bucket=label)
+            add("mae", M.mae(truth[mask], estimate[mask]), bucket=label)
+    return seconds
+
+
+def _ranking_rows(model, fold: Split, ks: Sequence[int], user_bucket: np.ndarray, labels: list[str],
+                  relevance_threshold: float | None, features, add, fallback: bool) -> float:
+    """Ranking and beyond-accuracy metrics of full-catalogue top-K lists; returns the seconds spent ranking.
+
+    ``fallback``: for models without rating metrics, the share of evaluated users served by their fall-back.
+    """
+    train = fold.train
+    relevant = M.relevant_items(fold.test, threshold=relevance_threshold)
+    users = np.flatnonzero(np.diff(relevant.indptr) > 0)
+    if not len(users) or not len(ks):
+        return 0.0
+    start = time.perf_counter()
+    recommended = model.recommend_indices(users, n=max(ks), exclude_seen=True)
+    seconds = time.perf_counter() - start
+    if fallback:
+        add("fallback_rate", model.fallback_users(users).mean())
+    relevant_rows = relevant[users]
+    buckets = user_bucket[users]
+    for k in ks:
+        top = recommended[:, :k]
+        for metric in RANKING:
+            per_user = RANKING_FUNCTIONS[metric](top, relevant_rows, k)
+            add(metric, np.nanmean(per_user), k)
+            for label in labels:
+                mask = buckets == label
+                if mask.any():
+                    add(metric, np.nanmean(per_user[mask]), k, label)
+        add("coverage", M.catalog_coverage(top, train.n_items), k)
+        add("novelty", M.novelty(top, train.item_counts, train.n_users), k)
+        if features is not None:
+            add("diversity", np.nanmean(M.intra_list_diversity(top, features)), k)
+        add("personalization", M.personalization(top), k)
+        picked = top[top >= 0]
+        add("median_popularity", np.median(train.item_counts[picked]) if len(picked) else np.nan, k)
+    return seconds
 
 
 def summarise(table: pd.DataFrame, bucket: str = "all") -> pd.DataFrame:

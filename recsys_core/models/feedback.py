@@ -11,7 +11,7 @@ ratings file becomes that 0/1 matrix is one documented, visible parameter:
   (default: the evaluation's relevance threshold, 75% up the rating scale).
 
 Implicit files (no rating column) are taken as they are. ALS additionally
-turns the 0/1 matrix into confidences ``1 + alpha * x`` (its own parameter).
+weighs the observed cells by ``alpha * x`` (its own parameter; unobserved cells weigh 1).
 """
 from __future__ import annotations
 

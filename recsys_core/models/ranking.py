@@ -16,8 +16,10 @@ metrics while predicting no ratings. All read their input through
 * ``ease`` -- the closed-form shallow autoencoder of Steck (2019):
   :math:`P = (X^\\top X + \\lambda I)^{-1}`, :math:`B_{ij} = -P_{ij}/P_{jj}`,
   :math:`B_{jj}=0`; score :math:`X_u B`.
-* ``als`` -- implicit-feedback matrix factorisation (Hu, Koren & Volinsky 2008)
-  with confidences :math:`1 + \\alpha x_{ui}`, fitted by the ``implicit`` package.
+* ``als`` -- implicit-feedback matrix factorisation (Hu, Koren & Volinsky 2008),
+  fitted by the ``implicit`` package: an observed cell weighs
+  :math:`c_{ui} = \\alpha x_{ui}` (implicit >= 0.5 scales the matrix by alpha), every
+  other cell 1.
 * ``bpr`` -- Bayesian personalised ranking (Rendle et al. 2009), SGD on
   sampled (user, seen item, unseen item) triples, fitted by ``implicit``.
 
@@ -359,12 +361,12 @@ class ALS(_ImplicitFactorModel):
     name = "als"
     family = "Ranking (implicit feedback)"
     formula = (
-        r"\min_{p,q} \sum_{u,i} c_{ui}\,(x_{ui} - p_u^\top q_i)^2 + \lambda\big(\sum_u\|p_u\|^2 + \sum_i\|q_i\|^2\big),"
-        r"\quad c_{ui} = 1 + \alpha x_{ui}"
+        r"\min_{p,q} \sum_{u,i} c_{ui}\,(p_{ui} - p_u^\top q_i)^2 + \lambda\big(\sum_u\|p_u\|^2 + \sum_i\|q_i\|^2\big),"
+        r"\quad p_{ui} = [x_{ui} > 0],\ c_{ui} = \begin{cases}\alpha x_{ui} & x_{ui} > 0\\ 1 & \text{otherwise}\end{cases}"
     )
     explanation = (
         "Matrix factorisation for implicit feedback: every cell of the user x item matrix is a target (1 where you "
-        "interacted, 0 elsewhere), cells you interacted with weigh 1 + alpha. Alternating least squares solves "
+        "interacted, 0 elsewhere), cells you interacted with weigh alpha (the others 1). Alternating least squares solves "
         "all users, then all items, exactly, a few times. Scores are dot products; a new user is solved against "
         "the fixed item vectors."
     )
@@ -373,7 +375,8 @@ class ALS(_ImplicitFactorModel):
               log=True),
         Param("regularization", "lambda: L2 penalty on the vectors.", low=0.0, high=100.0, step=0.01, fmt="%.3f",
               search=(0.001, 10.0), log=True),
-        Param("alpha", "Confidence of an observed interaction: c = 1 + alpha x.", low=0.01, high=1000.0, step=1.0,
+        Param("alpha", "Confidence of an observed interaction, c = alpha x (unobserved cells weigh 1).", low=0.01,
+              high=1000.0, step=1.0,
               search=(0.5, 50.0), log=True),
         Param("iterations", "ALS sweeps (users then items).", kind="int", low=1, high=100, step=1, search=(5, 30)),
         *feedback_params(),
