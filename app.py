@@ -8,7 +8,7 @@ import time
 
 import streamlit as st
 
-from recsys_ui import ui
+from recsys_ui import session_store, ui
 
 st.set_page_config(page_title="recsys-lab", page_icon=":material/movie_filter:", layout="wide")
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
@@ -26,7 +26,12 @@ page = st.navigation(pages)
 with st.sidebar:
     st.markdown("### :material/movie_filter: recsys-lab")
     st.caption("Load ratings → train models → compare them → look inside.")
+    st.caption(f"This page's address keeps your session: a reload or a bookmark brings back the data, trained "
+               f"models and settings for {session_store.MAX_AGE_HOURS} hours.")
 ui.warm_up_kernels()
+# A reload (or a bookmark of the URL with its ?s= token) brings the saved session back before anything else.
+if session_store.restore():
+    st.toast(st.session_state.pop("session_restored"), icon=":material/restore:")
 # A session's first visit, on any page, starts with the bundled sample (never over the person's own data).
 ui.ensure_sample_once()
 ui.sidebar_status()
@@ -35,5 +40,6 @@ started = time.perf_counter()
 try:
     page.run()
 finally:
+    session_store.save()
     # Server time of each page run, for benchmarks/dashboard.py (page switches must not refit anything).
     logging.getLogger("recsys_ui").info("page %s ran in %.1f ms", page.title, 1000 * (time.perf_counter() - started))

@@ -344,6 +344,14 @@ def dataset_source() -> str:
 def set_dataset(data: Dataset, source: str) -> None:
     st.session_state["dataset"] = data
     st.session_state["dataset_source"] = source
+    _save_session()
+
+
+def _save_session() -> None:
+    """Save the session right after a big change (also done at the end of every page run by app.py)."""
+    from . import session_store
+
+    session_store.save()
 
 
 def load_sample_into_session() -> bool:
@@ -592,6 +600,7 @@ def train(data: Dataset, chosen: dict[str, dict[str, Any]], method: str, split_p
         status.update(label=outcome.headline, state="error" if outcome.errors and not ok else "complete", expanded=False)
     st.session_state["results"] = outcome
     _evict(store, keep=set(outcome.keys))
+    _save_session()
     return outcome
 
 
