@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from recsys_core.evaluation.metrics import activity_bucket_labels
-from recsys_ui import exports, fmt, reading, ui
+from recsys_ui import experiment_io, exports, fmt, reading, ui
 
 st.title("Compare")
 current = ui.require_results()
@@ -89,6 +89,8 @@ cells[0].download_button("Download CSV", exports.results_csv(table, provenance),
 cells[1].download_button("Download JSON", exports.results_json(table, provenance),
                          file_name="recsys-lab-results.json", mime="application/json", icon=":material/download:",
                          on_click="ignore", help="The same results with the settings that produced them, in one file.")
+with cells[2]:
+    experiment_io.export_button(current)
 with st.expander("What each metric means"):
     st.dataframe(pd.DataFrame([{"metric": info.label, "meaning": info.help} for info in reading.METRICS.values()]),
                  hide_index=True, width="stretch")

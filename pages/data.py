@@ -8,7 +8,7 @@ import streamlit as st
 
 from recsys_core import data as loader
 from recsys_core.errors import DataValidationError
-from recsys_ui import exports, ui
+from recsys_ui import experiment_io, exports, ui
 from recsys_ui.fmt import count, plural  # not `fmt`: that name is a detected FileFormat here
 
 st.title("Data")
@@ -182,6 +182,8 @@ with upload_tab:
         if previous is not None:
             st.info(f"Nothing changed: still using **{ui.md(previous.name)}** ({ui.md(ui.dataset_source())}).",
                     icon=":material/info:")
+    with st.expander("Import an experiment (exported from the Compare page)", icon=":material/input:"):
+        experiment_io.import_section()
     if ui.dataset() is not None and ui.dataset_source() != "the bundled sample":
         if st.button("Go back to the bundled sample", icon=":material/restart_alt:"):
             if ui.load_sample_into_session():

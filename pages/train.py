@@ -4,14 +4,15 @@ from __future__ import annotations
 import streamlit as st
 
 from recsys_core.models import REGISTRY
-from recsys_ui import tuning, ui
+from recsys_ui import experiment_io, tuning, ui
 
 st.title("Train")
 data = ui.require_dataset()
 st.caption(f"Fit models on {ui.dataset_caption(data)}, and measure them on ratings they did not see.")
 
 # "Train with the best parameters" on the Tune section: set the forms, then train once they are drawn.
-train_now = tuning.apply_pending()
+# The same for an imported experiment (Data page): its models, parameters, split and K, trained once.
+train_now = tuning.apply_pending() or experiment_io.apply_pending()
 
 # ------------------------------------------------------------------ models
 st.subheader("1 · Models", divider="gray")
@@ -123,6 +124,7 @@ if current is not None:
                  icon=":material/error:")
     if current.labels:
         reused = f" ({len(current.reused)} reused unchanged)" if current.reused else ""
+        experiment_io.reproduction_note(current)
         st.success(f"Results ready for {', '.join(ui.md(label) for label in current.labels)}{reused}: "
                    f"{current.split_description()}.", icon=":material/check_circle:")
         cells = st.columns(4)
