@@ -14,9 +14,13 @@ from __future__ import annotations
 import numpy as np
 
 try:  # numba compiles on first use (cached on disk next to this module)
-    from numba import njit
+    from numba import get_num_threads, njit, prange
 except ImportError:  # pragma: no cover - numba ships with umap-learn
     njit = None
+    prange = range
+
+#: Similarity measures of the sparse top-neighbour kernel, by code.
+MEASURES = ("msd", "cosine", "pearson", "pearson_baseline")
 
 
 def select_sums_numpy(sims: np.ndarray, values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -116,8 +120,10 @@ if njit is not None:
                                                       buffer, scratch)
         return sum_w, sum_wv, count
 
-    @njit(cache=True, nogil=True)
-    def _grouped_select_sums(sims, rows, indptr, members, values, groups, k):  # pragma: no cover - compiled
+    @njit(cache=True, nogil=True, parallel=True)
+    def _grouped_select_sums(sims, rows, indptr, members, values, groups, k, n_threads):  # pragma: no cover
+        # Groups are independent: threads take every n_threads-th group (heavy groups spread out),
+        # each with its own buffers, so the numbers do not depend on the thread count.
         n_groups = groups.shape[0]
         n_rows = rows.shape[0]
         sum_w = np.zeros((n_groups, n_rows))
@@ -126,15 +132,16 @@ if njit is not None:
         longest = 0
         for g in range(n_groups):
             longest = max(longest, indptr[groups[g] + 1] - indptr[groups[g]])
-        buffer = np.empty(longest)
-        scratch = np.empty(longest)
-        for g in range(n_groups):
-            start, stop = indptr[groups[g]], indptr[groups[g] + 1]
-            if stop == start:
-                continue
-            for r in range(n_rows):
-                sum_w[g, r], sum_wv[g, r], count[g, r] = _row_sums(sims, rows[r], members, values, start, stop, k,
-                                                                   buffer, scratch)
+        for thread in prange(n_threads):
+            buffer = np.empty(longest)
+            scratch = np.empty(longest)
+            for g in range(thread, n_groups, n_threads):
+                start, stop = indptr[groups[g]], indptr[groups[g] + 1]
+                if stop == start:
+                    continue
+                for r in range(n_rows):
+                    sum_w[g, r], sum_wv[g, r], count[g, r] = _row_sums(sims, rows[r], members, values, start, stop,
+                                                                       k, buffer, scratch)
         return sum_w, sum_wv, count
 
     @njit(cache=True, nogil=True)
@@ -159,7 +166,153 @@ if njit is not None:
         return sum_w, sum_wv, count
 
 
-def csr_select_sums(block, values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    @njit(cache=True, nogil=True, parallel=True)
+    def _top_similar(x_indptr, x_columns, x_values, y_indptr, y_members, y_values, measure, min_support,
+                     shrinkage, keep, start, stop, n_threads):  # pragma: no cover - compiled
+        """Rows start..stop of the x x x similarity, each reduced to its ``keep`` largest positive entries.
+
+        Co-rated sums are accumulated over co-occurrences only (x -> its y's ->
+        their other raters), so the work follows the data, not n x n; each
+        thread owns one set of length-n accumulators and resets only what it touched.
+        """
+        n_x = x_indptr.shape[0] - 1
+        n_rows = stop - start
+        out_index = np.empty((n_rows, keep), np.int32)
+        out_value = np.empty((n_rows, keep))
+        out_count = np.zeros(n_rows, np.int64)
+        # One interleaved row of accumulators per x (one cache line per co-occurrence):
+        # msd needs count and sum of squared differences, the others count, products and squares.
+        width = 2 if measure == 0 else (6 if measure == 2 else 4)
+        for thread in prange(n_threads):
+            acc = np.zeros((n_x, width))
+            touched = np.empty(n_x, np.int64)
+            cand_index = np.empty(n_x + 1, np.int64)
+            cand_value = np.empty(n_x + 1)
+            scratch = np.empty(n_x + 1)
+            picked = np.empty(keep, np.int64)
+            for a in range(start + thread, stop, n_threads):
+                n_touched = 0
+                for p in range(x_indptr[a], x_indptr[a + 1]):
+                    y = x_columns[p]
+                    r = x_values[p]
+                    for q in range(y_indptr[y], y_indptr[y + 1]):
+                        b = y_members[q]
+                        v = y_values[q]
+                        if acc[b, 0] == 0.0:
+                            touched[n_touched] = b
+                            n_touched += 1
+                        acc[b, 0] += 1.0
+                        if width == 2:
+                            acc[b, 1] += (r - v) * (r - v)
+                        else:
+                            acc[b, 1] += r * v
+                            acc[b, 2] += r * r
+                            acc[b, 3] += v * v
+                            if width == 6:
+                                acc[b, 4] += r
+                                acc[b, 5] += v
+                # The formulas of similarity_block. msd sums (r - v)^2 directly: equal to
+                # sq_i + sq_j - 2 prods exactly for ratings on a half-star grid.
+                n_cand = 0
+                has_self = False
+                for t in range(n_touched):
+                    b = touched[t]
+                    f = acc[b, 0]
+                    if b == a:
+                        sim = 1.0
+                        has_self = True
+                    elif measure == 0:
+                        sim = 1.0 / (acc[b, 1] / f + 1.0) if f >= min_support else 0.0
+                    elif measure == 1:
+                        denominator = np.sqrt(acc[b, 2] * acc[b, 3])
+                        sim = acc[b, 1] / denominator if f >= min_support and denominator > 0 else 0.0
+                    elif measure == 2:
+                        sum_i, sum_j = acc[b, 4], acc[b, 5]
+                        denominator = np.sqrt((f * acc[b, 2] - sum_i ** 2) * (f * acc[b, 3] - sum_j ** 2))
+                        if f >= min_support and denominator > 0:
+                            sim = (f * acc[b, 1] - sum_i * sum_j) / denominator
+                        else:
+                            sim = 0.0
+                    else:
+                        denominator = np.sqrt(acc[b, 2] * acc[b, 3])
+                        if f >= max(2, min_support) and denominator > 0:
+                            sim = acc[b, 1] / denominator * ((f - 1) / (f - 1 + shrinkage))
+                        else:
+                            sim = 0.0
+                    if sim > 0:
+                        cand_index[n_cand] = b
+                        cand_value[n_cand] = sim
+                        n_cand += 1
+                    for w in range(width):
+                        acc[b, w] = 0.0
+                if not has_self:  # a row without ratings still keeps its diagonal 1
+                    cand_index[n_cand] = a
+                    cand_value[n_cand] = 1.0
+                    n_cand += 1
+                row = a - start
+                if n_cand <= keep:
+                    n_out = n_cand
+                    for c in range(n_cand):
+                        picked[c] = cand_index[c]
+                else:
+                    for c in range(n_cand):
+                        scratch[c] = cand_value[c]
+                    kth = _kth_largest(scratch, n_cand, keep)
+                    # Ties at the threshold: the lowest column indices, so the result is deterministic.
+                    n_out = 0
+                    n_tied = 0
+                    for c in range(n_cand):
+                        if cand_value[c] > kth:
+                            picked[n_out] = cand_index[c]
+                            n_out += 1
+                        elif cand_value[c] == kth:
+                            touched[n_tied] = cand_index[c]
+                            n_tied += 1
+                    tied = np.sort(touched[:n_tied])
+                    for c in range(keep - n_out):
+                        picked[n_out + c] = tied[c]
+                    n_out = keep
+                # Column-sorted output (canonical CSR); values looked up again by index.
+                chosen = np.sort(picked[:n_out])
+                for c in range(n_out):
+                    out_index[row, c] = chosen[c]
+                out_count[row] = n_out
+                # Map chosen columns back to their similarity (acc was reset: reuse a column as a lookup).
+                for c in range(n_cand):
+                    acc[cand_index[c], 0] = cand_value[c]
+                for c in range(n_out):
+                    out_value[row, c] = acc[chosen[c], 0]
+                for c in range(n_cand):
+                    acc[cand_index[c], 0] = 0.0
+        return out_index, out_value, out_count
+
+
+def top_similar(x_indptr: np.ndarray, x_columns: np.ndarray, x_values: np.ndarray, y_indptr: np.ndarray,
+                y_members: np.ndarray, y_values: np.ndarray, measure: str, min_support: int, shrinkage: float,
+                keep: int, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows ``start:stop`` of the x x x similarity, top ``keep`` per row.
+
+    ``x_indptr`` / ``x_columns`` / ``x_values`` are the x by y ratings in CSR
+    layout; ``y_indptr`` / ``y_members`` / ``y_values`` are the same ratings grouped by
+    y (each y's raters and their values). Values are ratings, or residuals
+    r - b for ``pearson_baseline``. Only positive similarities are kept (a
+    neighbour with similarity <= 0 never enters a k-NN sum); the diagonal is 1.
+    Returns ``(counts, indices, values)``: row ``r`` keeps ``counts[r]``
+    column-sorted entries at the front of ``indices[r]`` / ``values[r]``.
+    """
+    code = MEASURES.index(measure)
+    if njit is None:  # pragma: no cover - numba ships with umap-learn
+        raise RuntimeError("The sparse neighbour kernel needs numba.")
+    # Pass int64 / float64 arrays: anything else is copied here, once per call.
+    index, value, count = _top_similar(
+        np.asarray(x_indptr, np.int64), np.asarray(x_columns, np.int64),
+        np.ascontiguousarray(x_values, dtype=np.float64), np.asarray(y_indptr, np.int64),
+        np.asarray(y_members, np.int64), np.ascontiguousarray(y_values, dtype=np.float64), code,
+        float(min_support), float(shrinkage), int(keep), int(start), int(stop), int(get_num_threads()))
+    return count, index, value
+
+
+def csr_select_sums(block, values: np.ndarray, k: int, sort: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`select_sums` over a sparse (targets x members) block with sorted column indices.
 
     Only stored entries are candidates; an entry that is not stored has
@@ -167,7 +320,8 @@ def csr_select_sums(block, values: np.ndarray, k: int) -> tuple[np.ndarray, np.n
     Work follows the stored entries instead of targets x members.
     """
     block = block.tocsr()
-    block.sort_indices()
+    if sort:  # sort=False: the stored order within each row is the tie order (earlier wins)
+        block.sort_indices()
     values = np.ascontiguousarray(values, dtype=np.float64)
     if njit is None:
         return select_sums_numpy(block.toarray(), values, k)
@@ -208,7 +362,8 @@ def grouped_select_sums(sims: np.ndarray, rows: np.ndarray, indptr: np.ndarray, 
                     part[position] = value
         return out[0], out[1], out[2].astype(np.int64)
     return _grouped_select_sums(sims, rows, np.asarray(indptr, np.int64), np.asarray(members, np.int64),
-                                np.ascontiguousarray(values, dtype=np.float64), groups, int(k))
+                                np.ascontiguousarray(values, dtype=np.float64), groups, int(k),
+                                int(get_num_threads()))
 
 
 def warm_up() -> None:
@@ -225,3 +380,36 @@ def warm_up() -> None:
     select_sums(sims, rows, rows, values, 1)
     grouped_select_sums(sims, rows, np.array([0, 3]), rows, values, np.array([0]), 1)
     csr_select_sums(sp.csr_matrix(sims), values, 1)
+
+
+def top_k_rows(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``k`` largest positive entries of each row of a dense block, vectorised.
+
+    Ties at a row's k-th value go to the lowest column indices (deterministic,
+    unlike ``argpartition``). Returns ``(counts, columns, values)``: row-major,
+    columns ascending within a row, ``counts[r]`` entries for row ``r`` -- the
+    pieces of a CSR matrix. Extra memory: about one copy of the block.
+    """
+    block = np.asarray(block, dtype=np.float64)
+    n_rows, n_cols = block.shape
+    take = min(int(k), n_cols)
+    if take <= 0 or n_rows == 0:
+        return np.zeros(n_rows, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    if take == n_cols:
+        chosen = block > 0
+    else:
+        # k-th largest = the (n - k)-th smallest; no negated copy.
+        kth = np.partition(block, n_cols - take, axis=1)[:, n_cols - take]
+        chosen = block > np.maximum(kth, 0.0)[:, None]
+        # A positive threshold leaves room for (some of) the entries equal to it: lowest columns first.
+        tie_rows = np.flatnonzero(kth > 0)
+        if len(tie_rows):
+            room = take - chosen[tie_rows].sum(axis=1)
+            equal = block[tie_rows] == kth[tie_rows, None]
+            excess = equal.sum(axis=1) > room
+            if excess.any():
+                crowded = equal[excess]
+                equal[excess] = crowded & (np.cumsum(crowded, axis=1) <= room[excess, None])
+            chosen[tie_rows] |= equal
+    rows, columns = np.nonzero(chosen)
+    return chosen.sum(axis=1), columns.astype(np.int64), block[rows, columns]

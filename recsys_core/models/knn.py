@@ -34,13 +34,15 @@ import scipy.sparse as sp
 
 from ..dataset import Dataset
 from ._surprise import build_trainset, inner_to_index, scatter
-from ._neighbours import csr_select_sums, grouped_select_sums, select_sums
+from ._neighbours import csr_select_sums, grouped_select_sums, select_sums, top_k_rows, top_similar
 from . import memory
 from .params import Param
 from .base import Recommender
 
 SIMILARITIES = ("msd", "cosine", "pearson", "pearson_baseline")
 _BLOCK_CELLS = 2_000_000
+#: Entries (rows x kept neighbours) per call of the sparse similarity kernel.
+_KERNEL_BLOCK_ENTRIES = 400_000
 
 
 def similarity_block(
@@ -149,14 +151,23 @@ class KNN(Recommender):
                      "kept, or a ranking model (item-knn-cosine, als).")
 
     def memory_estimate(self, n_users, n_items, n_ratings):
-        """The similarity matrix (dense n x n up to ``max_dense``, else top ``max_neighbours`` per row) and blocks."""
+        """The similarity (dense n x n up to ``max_dense``, else top ``max_neighbours`` per row), ratings, blocks.
+
+        Sparse mode, measured at 1M and 5M ratings: the top-k entries as CSR, its
+        CSC copy and the block pieces concatenated once (4 x 12 bytes an entry);
+        per rating, the two layouts, the kernel's int64 copies, the neighbour
+        values and (user-based scoring) each entry's slot in the item layout
+        with its sort temporaries (~96 bytes); per thread, one length-n
+        accumulator row set.
+        """
         n_x = n_users if self.user_based else n_items
-        if n_x <= self.max_dense:
-            similarity = 8 * n_x * n_x
-        else:
-            similarity = 2 * memory.CSR_BYTES * n_x * int(self.max_neighbours)
         surprise = memory.SURPRISE_BYTES_PER_RATING * n_ratings if self._needs_baselines() else 0
-        return similarity + 6 * 8 * _BLOCK_CELLS + 6 * memory.CSR_BYTES * n_ratings + surprise
+        if n_x <= self.max_dense:
+            return 8 * n_x * n_x + 6 * 8 * _BLOCK_CELLS + 6 * memory.CSR_BYTES * n_ratings + surprise
+        keep = min(int(self.max_neighbours), n_x)
+        similarity = 4 * memory.CSR_BYTES * n_x * keep
+        accumulators = 2 * 10 * 8 * n_x
+        return similarity + 96 * n_ratings + accumulators + 6 * 8 * _BLOCK_CELLS + surprise
 
     # ------------------------------------------------------------------ fit
     def _needs_baselines(self) -> bool:
@@ -226,22 +237,54 @@ class KNN(Recommender):
         # Too many rows for n x n: keep each row's top neighbours only (see module docstring).
         self.sparse_ = True
         keep = min(self.max_neighbours, n)
+        if type(self)._similarity_rows is KNN._similarity_rows:
+            parts = self._top_neighbour_blocks(keep)
+        else:  # a subclass's own similarity (content vectors): dense row blocks, top-k of each
+            parts = self._top_neighbour_dense_blocks(keep)
+        counts, indices, values = (np.concatenate(part) for part in zip(*parts))
+        indptr = np.concatenate([[0], np.cumsum(counts)])
+        sim = sp.csr_matrix((values, indices.astype(np.int32), indptr), shape=(n, n))
+        self.sim_columns_ = sim.tocsc()
+        return sim
+
+    def _top_neighbour_blocks(self, keep: int):
+        """Yield ``(counts, columns, values)`` per block of rows from the co-occurrence kernel.
+
+        Memory stays at the ratings (both layouts), a few length-n accumulators
+        per thread and ``block x keep`` entries, whatever n is: 162k users or
+        59k items of MovieLens-25M never materialise an n x n block.
+        """
+        x = self.x_matrix_
+        x_indptr = x.indptr.astype(np.int64)
+        x_columns = x.indices.astype(np.int64)
+        x_values, y_values = x.data, self.y_ratings_
+        if self.similarity == "pearson_baseline":
+            # Residuals r - (mu + b_x + b_y) on both layouts, as _residual gives them.
+            x_of_entry = np.repeat(np.arange(self.n_x_), np.diff(x_indptr))
+            x_values = x.data - (self.global_mean_ + self.x_bias_[x_of_entry] + self.y_bias_[x_columns])
+            y_of_entry = np.repeat(np.arange(self.n_y_), np.diff(self.y_indptr_))
+            y_values = self.y_ratings_ - (self.global_mean_ + self.x_bias_[self.y_members_]
+                                          + self.y_bias_[y_of_entry])
+        n = self.n_x_
+        block = max(1, _KERNEL_BLOCK_ENTRIES // max(1, keep))
+        for start in range(0, n, block):
+            stop = min(start + block, n)
+            counts, index, value = top_similar(
+                x_indptr, x_columns, x_values, self.y_indptr_, self.y_members_, y_values, self.similarity,
+                self.min_support, self.shrinkage, keep, start, stop)
+            kept = np.arange(keep)[None, :] < counts[:, None]
+            self._report(stop / n, f"neighbours of {stop:,} of {n:,}")
+            yield counts, index[kept], value[kept]
+
+    def _top_neighbour_dense_blocks(self, keep: int):
+        """Yield ``(counts, columns, values)`` per block of dense similarity rows (``_similarity_rows``)."""
+        n = self.n_x_
         block = max(1, _BLOCK_CELLS // n)
-        indptr, indices, values = [0], [], []
         for start in range(0, n, block):
             rows = np.arange(start, min(start + block, n))
             sims = self._similarity_rows(rows)
             sims[np.arange(len(rows)), rows] = 1.0
-            top = np.argpartition(-sims, keep - 1, axis=1)[:, :keep]
-            top_values = np.take_along_axis(sims, top, axis=1)
-            for row_top, row_values in zip(top, top_values):
-                nonzero = row_values != 0
-                indices.append(row_top[nonzero])
-                values.append(row_values[nonzero])
-                indptr.append(indptr[-1] + int(nonzero.sum()))
-        sim = sp.csr_matrix((np.concatenate(values), np.concatenate(indices), np.array(indptr)), shape=(n, n))
-        self.sim_columns_ = sim.tocsc()
-        return sim
+            yield top_k_rows(sims, keep)
 
     def _sim_rows(self, x_idx: np.ndarray) -> np.ndarray:
         return self.sim_[x_idx].toarray() if self.sparse_ else self.sim_[x_idx]
@@ -350,9 +393,12 @@ class KNN(Recommender):
     def _score_user_based(self, user_idx):
         scores = np.full((len(user_idx), self.n_y_), np.nan)
         items = np.flatnonzero(self.known_y_)
-        target_sims = np.ascontiguousarray(self._sim_rows(user_idx))
-        # One compiled call: for every item (group), every target user (row).
-        sums = self._grouped(target_sims, np.arange(len(user_idx)), items)
+        if self.sparse_:
+            sums = [part[items] for part in self._sparse_user_sums(user_idx)]
+        else:
+            target_sims = np.ascontiguousarray(self._sim_rows(user_idx))
+            # One compiled call: for every item (group), every target user (row).
+            sums = self._grouped(target_sims, np.arange(len(user_idx)), items)
         means = self.x_means_[user_idx][None, :] if self.variant == "means" else None
         bias = self.x_bias_[user_idx][None, :] if self.variant == "baseline" else None
         y_bias = self.y_bias_[items][:, None] if self.variant == "baseline" else None
@@ -367,6 +413,42 @@ class KNN(Recommender):
         else:
             scores[~known_user] = np.nan
         return scores
+
+    def _sparse_user_sums(self, user_idx):
+        """User-based sparse mode: the k-NN sums, ``(n_items, len(user_idx))`` each, from stored neighbours only.
+
+        An unstored neighbour has similarity 0 and never enters a sum, so only
+        the items rated by a user's (at most ``max_neighbours``) neighbours are
+        visited -- not every rating of every item. Candidates are put in each
+        item's training-row order, so ties pick the same neighbours as the dense path.
+        """
+        if getattr(self, "y_position_", None) is None:
+            # Where each CSR entry of x_matrix_ sits in the y-grouped layout (its training-row rank within y).
+            coo = self.x_matrix_.tocoo()
+            order = np.lexsort((coo.row, coo.col))  # by y, then x -- matched below to the layout's order
+            position = np.empty(len(order), np.int64)
+            grouped = np.lexsort((self.y_members_, np.repeat(np.arange(self.n_y_), np.diff(self.y_indptr_))))
+            position[order] = grouped
+            self.y_position_ = position
+        values = self._entry_values()
+        x = self.x_matrix_
+        out = [np.zeros((self.n_y_, len(user_idx))), np.zeros((self.n_y_, len(user_idx))),
+               np.zeros((self.n_y_, len(user_idx)), np.int64)]
+        for column, user in enumerate(user_idx):
+            start, stop = self.sim_.indptr[user], self.sim_.indptr[user + 1]
+            neighbours, sims = self.sim_.indices[start:stop], self.sim_.data[start:stop]
+            lengths = x.indptr[neighbours + 1] - x.indptr[neighbours]
+            entries = np.repeat(x.indptr[neighbours] - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+            slots = self.y_position_[entries]
+            order = np.argsort(slots, kind="stable")
+            slots = slots[order]
+            candidate_items = x.indices[entries[order]]
+            indptr = np.concatenate([[0], np.cumsum(np.bincount(candidate_items, minlength=self.n_y_))])
+            block = sp.csr_matrix((np.repeat(sims, lengths)[order], np.arange(len(slots)), indptr),
+                                  shape=(self.n_y_, len(slots)))
+            for part, value in zip(out, csr_select_sums(block, values[slots], self.k, sort=False)):
+                part[:, column] = value
+        return out
 
     def _score_item_based(self, user_idx):
         n_items = self.n_x_

@@ -39,6 +39,7 @@ from ..dataset import Dataset
 from . import memory
 from .base import Recommender
 from .feedback import interaction_matrix, ratings_to_row
+from ._neighbours import top_k_rows
 from .params import Param, feedback_params
 
 class RankingModel(Recommender):
@@ -103,8 +104,12 @@ class _ItemNeighbourhood(RankingModel):
     """Score = X_u W for an item x item weight matrix W (sparse top-k or dense)."""
 
     def memory_estimate(self, n_users, n_items, n_ratings):
-        """Dense similarity blocks while building, k entries per item kept (twice: rows and transpose)."""
-        block = 3 * 8 * 8_000_000
+        """Dense similarity blocks while building, k entries per item kept (twice: rows and transpose).
+
+        Blocks: two 8M-cell float64 blocks in flight (one computed ahead) and, for the one being
+        reduced, the transform's and top-k's temporaries: about eight block-sized arrays.
+        """
+        block = 8 * 8 * 8_000_000
         return block + 2 * memory.CSR_BYTES * min(int(self.k), n_items) * n_items + 4 * memory.CSR_BYTES * n_ratings
 
     def _score_rows(self, rows, user_idx):
@@ -125,36 +130,48 @@ class _ItemNeighbourhood(RankingModel):
 def top_k_sparse(block_rows, n_rows: int, n_cols: int, k: int, blocks) -> sp.csr_matrix:
     """Keep the ``k`` largest positive entries per row of dense row blocks (bounded memory).
 
-    ``blocks`` yields ``(row_start, dense_block)``; the result is a CSR matrix.
+    ``blocks`` yields ``(row_start, dense_block)`` in row order; the result is
+    a CSR matrix. Each block is reduced at once (no loop over rows); ties at a
+    row's k-th value keep the lowest column indices. ``block_rows`` is unused
+    (kept for callers).
     """
-    indptr = [0]
-    indices, data = [], []
-    for start, block in blocks:
-        block = np.asarray(block, dtype=np.float64)
-        take = min(k, n_cols)
-        if take < n_cols:
-            part = np.argpartition(-block, take - 1, axis=1)[:, :take]
-        else:
-            part = np.tile(np.arange(n_cols), (block.shape[0], 1))
-        values = np.take_along_axis(block, part, axis=1)
-        for r in range(block.shape[0]):
-            keep = values[r] > 0
-            indices.append(part[r][keep])
-            data.append(values[r][keep])
-            indptr.append(indptr[-1] + int(keep.sum()))
-    return sp.csr_matrix(
-        (np.concatenate(data) if data else np.zeros(0), np.concatenate(indices) if indices else np.zeros(0, int),
-         np.asarray(indptr)), shape=(n_rows, n_cols))
+    counts, indices, data = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
+    for _start, block in blocks:
+        kept, columns, values = top_k_rows(block, k)
+        counts.append(kept)
+        indices.append(columns)
+        data.append(values)
+    counts = np.concatenate(counts)
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    index_dtype = np.int32 if max(n_cols, len(indptr)) < 2**31 else np.int64
+    return sp.csr_matrix((np.concatenate(data), np.concatenate(indices).astype(index_dtype),
+                          indptr.astype(index_dtype)), shape=(n_rows, n_cols))
 
 
 def _item_blocks(left: sp.csr_matrix, right: sp.csr_matrix, transform, block_cells: int = 8_000_000):
-    """Yield (start, dense block of ``transform(start, left[start:stop] @ right)``) with bounded memory."""
+    """Yield (start, dense block of ``transform(start, left[start:stop] @ right)``) with bounded memory.
+
+    The next block's sparse product runs in a second thread while the caller
+    reduces the current one (scipy's sparse kernels release the GIL): two
+    blocks in memory at most, about twice as fast on two cores.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     n_rows, n_cols = left.shape[0], right.shape[1]
     step = max(1, block_cells // max(1, n_cols))
-    for start in range(0, n_rows, step):
+    starts = list(range(0, n_rows, step))
+
+    def compute(start):
         stop = min(n_rows, start + step)
-        block = (left[start:stop] @ right).toarray()
-        yield start, transform(start, stop, block)
+        return transform(start, stop, (left[start:stop] @ right).toarray())
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(compute, starts[0]) if starts else None
+        for position, start in enumerate(starts):
+            block = pending.result()
+            pending = pool.submit(compute, starts[position + 1]) if position + 1 < len(starts) else None
+            yield start, block
+            del block
 
 
 class ItemKNNCosine(_ItemNeighbourhood):
