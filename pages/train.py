@@ -4,7 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from recsys_core.models import REGISTRY
-from recsys_ui import experiment_io, tuning, ui
+from recsys_core.dataset import default_relevance_threshold
+from recsys_ui import experiment_io, fmt, tuning, ui
 
 st.title("Train")
 data = ui.require_dataset()
@@ -93,8 +94,14 @@ with right:
                         help="Ranking metrics (precision@K, NDCG@K, …) are measured on each user's top-K list.")
     if not ks:
         st.warning("Choose at least one K.", icon=":material/warning:")
-    st.caption("A test rating counts as relevant (a 'hit') when it is at least 75% up the rating scale "
-               "(4 or more on 1–5). Each user's training items are never recommended back.")
+    if data.implicit:
+        st.caption("Implicit data: every held-out interaction counts as relevant (a 'hit'). Each user's training "
+                   "items are never recommended back.")
+    else:
+        rule = fmt.hit_rule(default_relevance_threshold(data.rating_scale), data.rating_scale,
+                            fmt.rating_step(data.interactions["rating"].to_numpy()))
+        st.caption(f"A test rating counts as relevant (a 'hit') when it is at least 75% up the rating scale "
+                   f"({rule}). Each user's training items are never recommended back.")
 
 # ------------------------------------------------------------------ train
 st.subheader("3 · Train", divider="gray")

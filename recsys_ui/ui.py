@@ -388,8 +388,8 @@ def require_dataset() -> Dataset:
 
 def dataset_caption(data: Dataset) -> str:
     summary = data.summary()
-    return (f"**{md(data.name)}** ({md(dataset_source())}): {number(summary['users'])} users · "
-            f"{number(summary['items'])} items · {number(summary['ratings'])} ratings")
+    return (f"**{md(data.name)}** ({md(dataset_source())}): {fmt.plural(summary['users'], 'user')} · "
+            f"{fmt.plural(summary['items'], 'item')} · {fmt.plural(summary['ratings'], 'rating')}")
 
 
 # ------------------------------------------------------------------ training
@@ -701,8 +701,8 @@ def sidebar_status() -> None:
             st.caption("No data set loaded.")
         else:
             summary = data.summary()
-            st.caption(f"**Data:** {md(data.name)} · {number(summary['users'])} users · "
-                       f"{number(summary['items'])} items · {number(summary['ratings'])} ratings")
+            st.caption(f"**Data:** {md(data.name)} · {fmt.plural(summary['users'], 'user')} · "
+                       f"{fmt.plural(summary['items'], 'item')} · {fmt.plural(summary['ratings'], 'rating')}")
         current = results()
         if current is not None:
             st.caption(f"**Trained:** {', '.join(md(label) for label in current.labels)}")
