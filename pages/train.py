@@ -5,7 +5,7 @@ import streamlit as st
 
 from recsys_core.models import REGISTRY
 from recsys_core.dataset import default_relevance_threshold
-from recsys_ui import experiment_io, fmt, tuning, ui
+from recsys_ui import experiment_io, fmt, spark_ui, tuning, ui
 
 st.title("Train")
 data = ui.require_dataset()
@@ -114,6 +114,8 @@ if split_ok:
         st.error(ui.md(error), icon=":material/error:")
         can_train = False
 tuning.section(data, chosen, train_part, ui.split_text(method, split_params))
+spark_ui.section(data, ui.splits_for(data, method, split_params) if train_part is not None else None,
+                 chosen.get("als", ui.default_params("als")), tuple(sorted(ks)) or (10,))
 clicked = st.button("Train and evaluate", type="primary", icon=":material/play_arrow:", disabled=not can_train)
 if (clicked or train_now) and can_train:
     with ui.guard("Training"):
