@@ -18,7 +18,7 @@ def test_compare_shows_table_reading_charts_and_downloads(trained):
     assert "median item in" in reading or "Median popularity" in reading
     # bars, metric vs K, user buckets, median popularity, time
     assert len(plotly_charts(at)) == 5
-    assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download JSON"]
+    assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download JSON", "Export experiment (.zip)"]
 
 
 def test_compare_follows_k_bucket_and_metric(trained):
