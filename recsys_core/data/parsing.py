@@ -35,12 +35,13 @@ def _line_shape(body: str, sep: str) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """
     data = body.encode("utf-8", "surrogatepass")
     buffer = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero(buffer == 10)
+    ends = _positions(buffer, 10)
     if len(buffer) and buffer[-1] != 10:
         ends = np.append(ends, len(buffer))  # a last line without a line break
     starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
-    # Each segment holds its own line break, so none is empty (reduceat's caveat).
-    counts = np.add.reduceat(buffer == ord(sep), starts, dtype=np.int64) + 1
+    # Separators before each line's end, minus those before the previous line's end: this line's.
+    before_end = np.searchsorted(_positions(buffer, ord(sep)), ends)
+    counts = np.diff(before_end, prepend=0) + 1
     filled = (ends - starts) > 0
     trailing = filled & (buffer[np.maximum(ends - 1, 0)] == ord(sep)) if len(buffer) else filled
     # Lines of spaces only are skipped by pandas too; they are rare, so look
@@ -50,6 +51,16 @@ def _line_shape(body: str, sep: str) -> tuple[np.ndarray, np.ndarray, np.ndarray
         for match in re.finditer(rb"(?m)^[" + re.escape(spaces) + rb"]+$", data):
             filled[np.searchsorted(starts, match.start(), side="right") - 1] = False
     return counts[filled], np.flatnonzero(filled) + 1, trailing[filled]
+
+
+def _positions(buffer: np.ndarray, byte: int, step: int = 1 << 24) -> np.ndarray:
+    """Where ``byte`` occurs in ``buffer``, found a slice at a time.
+
+    Comparing the whole buffer at once would hold a boolean per byte of the
+    file; a slice at a time holds 16 MB (see benchmarks/load_memory.py).
+    """
+    found = [np.flatnonzero(buffer[i:i + step] == byte) + i for i in range(0, len(buffer), step)]
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
 def _record_shape(body: str, sep: str, quoting: int, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -95,12 +106,15 @@ def _parse(text: _Text, fmt: FileFormat, numeric: tuple[str, ...] = (), skip_bad
     body, engine_sep = (text.text.replace("::", _UNIT_SEP), _UNIT_SEP) if sep == "::" else (text.text, sep)
     quoting = csv.QUOTE_MINIMAL if sep in _QUOTED else csv.QUOTE_NONE
     counts, lines, trailing = _record_shape(body, engine_sep, quoting, text.name)
+    # pandas reads UTF-8 bytes directly; a StringIO of the text would hold 4 bytes a character.
+    encoded = body.encode("utf-8", "surrogatepass")
+    del body
     notes = list(text.notes)
     padded, bad = _checked_field_counts(text.name, fmt, counts, lines, trailing, skip_bad_lines, notes)
     names = list(fmt.columns) + ([_TRAILING_FIELD] if padded.any() else [])
     header = int(fmt.has_header)
     data_lines, data_bad = lines[header:], bad[header:]
-    frame = _read_frame(text.name, body, engine_sep, quoting, fmt, names, numeric, data_bad)
+    frame = _read_frame(text.name, encoded, engine_sep, quoting, fmt, names, numeric, data_bad)
     data_lines = data_lines[~data_bad]
     if len(data_lines) != len(frame):  # defensive: keep line numbers approximate rather than fail
         data_lines = np.arange(len(frame)) + 1 + header
@@ -171,7 +185,7 @@ def _wrong_fields_error(
 
 
 def _read_frame(
-    name: str, body: str, engine_sep: str, quoting: int, fmt: FileFormat, names: list[str],
+    name: str, body: bytes, engine_sep: str, quoting: int, fmt: FileFormat, names: list[str],
     numeric: tuple[str, ...], data_bad: np.ndarray,
 ) -> pd.DataFrame:
     """The records as a frame: ``numeric`` columns as float64 when all are finite numbers, the rest as text."""
@@ -179,7 +193,9 @@ def _read_frame(
 
     def read(dtype: Any) -> pd.DataFrame:
         frame = pd.read_csv(
-            io.StringIO(body),
+            io.BytesIO(body),
+            encoding="utf-8",
+            encoding_errors="surrogatepass",
             sep=engine_sep,
             header=0 if fmt.has_header else None,
             names=names,
@@ -206,7 +222,7 @@ def _read_frame(
             except ValueError:
                 frame = None
         if frame is None:
-            frame = read(str)
+            frame = read({c: str for c in names})
     except (pd.errors.ParserError, ValueError, csv.Error) as exc:
         raise DataValidationError(
             f"{name}: could not be read as a {_SEP_NAMES[fmt.separator]}-separated table ({exc}). "

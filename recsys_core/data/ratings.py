@@ -13,7 +13,7 @@ from .detection import _sniff
 from .parsing import _parse
 from .reading import _read_text
 from .validation import (
-    _clean_ids, _infer_scale, _parse_ratings, _parse_timestamps, _resolve_mapping, _rows_error, _skipping_malformed,
+    _clean_id_codes, _infer_scale, _parse_ratings, _parse_timestamps, _resolve_mapping, _rows_error, _skipping_malformed,
 )
 
 
@@ -36,6 +36,7 @@ def _load_ratings(
         )
     numeric = tuple(c for c in (roles["rating"], roles["timestamp"]) if c is not None)
     table = _parse(text, fmt, numeric, skip_bad_lines)
+    del text  # the table holds what is needed; the text is as large as the file
     return _skipping_malformed(table, lambda t: _ratings_from_table(t, roles, rating_scale), skip_bad_lines)
 
 
@@ -45,10 +46,9 @@ def _ratings_from_table(
     rating_scale: tuple[float, float] | None,
 ) -> _Ratings:
     report = list(table.notes)
-    frame = pd.DataFrame({
-        USER: _clean_ids(table, roles["user"], "user id", report),
-        ITEM: _clean_ids(table, roles["item"], "item id", report),
-    })
+    users, user_codes = _clean_id_codes(table, roles["user"], "user id", report)
+    items, item_codes = _clean_id_codes(table, roles["item"], "item id", report)
+    frame = pd.DataFrame({USER: users, ITEM: items})
     implicit = roles["rating"] is None
     if implicit:
         frame[RATING] = 1.0
@@ -62,7 +62,9 @@ def _ratings_from_table(
         stamps = _parse_timestamps(table, roles["timestamp"], report)
         if stamps is not None:
             frame[TIMESTAMP] = stamps
-    frame = _keep_latest(frame, table.name, report)
+    # One integer per (user, item) pair: comparing pairs of strings costs seconds and a GB on large files.
+    pairs = user_codes.astype(np.int64) * (int(item_codes.max(initial=0)) + 1) + item_codes
+    frame = _keep_latest(frame, pairs, table.name, report)
     report.insert(
         0,
         f"{table.name}: {_count(len(frame), 'interaction' if implicit else 'rating')} by "
@@ -103,17 +105,18 @@ def _ratings_on_scale(
     return ratings, (low, high)
 
 
-def _keep_latest(frame: pd.DataFrame, name: str, report: list[str]) -> pd.DataFrame:
-    """One row per (user, item): the latest by timestamp, else the last in the file (counted in the report)."""
+def _keep_latest(frame: pd.DataFrame, pairs: np.ndarray, name: str, report: list[str]) -> pd.DataFrame:
+    """One row per (user, item) pair (``pairs``: one integer per pair): the latest by timestamp, else the
+    last in the file (counted in the report)."""
     before = len(frame)
     if TIMESTAMP in frame.columns:
         # Stable sort: equal times keep file order, so "latest" is then the last line.
-        ordered = frame.sort_values(TIMESTAMP, kind="stable")
-        kept = np.sort(ordered.index[~ordered.duplicated([USER, ITEM], keep="last").to_numpy()])
-        frame = frame.loc[kept]
+        order = np.argsort(frame[TIMESTAMP].to_numpy(), kind="stable")
+        latest = ~pd.Series(pairs[order]).duplicated(keep="last").to_numpy()
+        frame = frame.iloc[np.sort(order[latest])]
         how = "by timestamp; the last line on equal times"
     else:
-        frame = frame[~frame.duplicated([USER, ITEM], keep="last").to_numpy()]
+        frame = frame[~pd.Series(pairs).duplicated(keep="last").to_numpy()]
         how = "the last one in the file"
     frame = frame.reset_index(drop=True)
     if len(frame) < before:

@@ -160,8 +160,20 @@ def _resolve_mapping(
 
 
 def _clean_ids(table: _Table, column: str, what: str, report: list[str]) -> pd.Series:
-    values = table.frame[column].astype(str).str.strip()
-    missing = _missing(values)
+    return _clean_id_codes(table, column, what, report)[0]
+
+
+def _clean_id_codes(table: _Table, column: str, what: str, report: list[str]) -> tuple[pd.Series, np.ndarray]:
+    """The ids stripped (text, as written), and a dense integer code per row: equal ids, equal codes.
+
+    Cleaned once per distinct id and spread back by the codes, never a string
+    object per row: a ratings file repeats each id many times (see
+    benchmarks/load_memory.py). The codes let the caller compare ids as integers.
+    """
+    # Factorised as read: to_numpy() first would make a string object per row.
+    codes, distinct = pd.factorize(table.frame[column], use_na_sentinel=False)
+    cleaned = pd.Series(np.asarray(distinct, dtype=object), dtype=object).astype(str).str.strip()
+    missing = _missing(cleaned).to_numpy()[codes]
     if missing.any():
         raise _rows_error(
             table, column, missing, "is empty (or NaN)", f"a {what} on every row",
@@ -169,15 +181,26 @@ def _clean_ids(table: _Table, column: str, what: str, report: list[str]) -> pd.S
         )
     # Ids exported through a float column ("12.0") would never match "12" in
     # the other files.
-    if values.iloc[0].endswith(".0") and values.str.fullmatch(r"\d+\.0").all():
-        values = values.str.slice(0, -2)
+    first = cleaned.iloc[codes[0]] if len(codes) else ""
+    if first.endswith(".0") and cleaned.str.fullmatch(r"\d+\.0").all():
+        cleaned = cleaned.str.slice(0, -2)
         report.append(f"{table.name}: {what}s written like '12.0' read as '12'.")
-    return values.reset_index(drop=True)
+    # Cleaning can make two spellings one id (" 7" and "7"): codes of the cleaned ids.
+    merged, ids = pd.factorize(cleaned.to_numpy(dtype=object))
+    row_codes = merged[codes]
+    return pd.Series(pd.array(np.asarray(ids, dtype=object), dtype=str).take(row_codes)), row_codes
+
+
+#: Largest rating magnitude read: beyond it a "rating" is an id or a total in the wrong column, and its
+#: square (which models and metrics compute) would overflow to inf.
+_RATING_LIMIT = 1e9
+#: Unix seconds pandas can show as dates (datetime64[ns]: the years 1677 to 2262).
+_TIME_LIMIT = 9_223_372_036
 
 
 def _parse_ratings(table: _Table, column: str, report: list[str]) -> np.ndarray:
     if table.frame[column].dtype == np.float64:  # parsed as numbers, all finite (see _parse)
-        return table.frame[column].to_numpy()
+        return _within_limit(table, column, table.frame[column].to_numpy())
     raw = table.frame[column].str.strip()
     missing = _missing(raw)
     if missing.any():
@@ -202,7 +225,19 @@ def _parse_ratings(table: _Table, column: str, report: list[str]) -> np.ndarray:
                 "Correct or delete these rows, or map the rating to another column, then load the file again.",
                 malformed=True,
             )
-    return numbers
+    return _within_limit(table, column, numbers)
+
+
+def _within_limit(table: _Table, column: str, ratings: np.ndarray) -> np.ndarray:
+    huge = np.abs(ratings) > _RATING_LIMIT
+    if huge.any():
+        raise _rows_error(
+            table, column, huge, "is too large to be a rating", f"ratings between {-_RATING_LIMIT:,.0f} and "
+            f"{_RATING_LIMIT:,.0f}, such as 4 or 3.5",
+            "Check that the rating column is mapped to the ratings (not an id or a count), then correct or delete "
+            "these rows.", malformed=True,
+        )
+    return ratings
 
 
 def _infer_scale(values: np.ndarray) -> tuple[float, float]:
@@ -225,7 +260,7 @@ def _infer_scale(values: np.ndarray) -> tuple[float, float]:
 
 def _parse_timestamps(table: _Table, column: str, report: list[str]) -> np.ndarray | None:
     if table.frame[column].dtype == np.float64:  # parsed as numbers, all finite (see _parse)
-        return _seconds(table, table.frame[column].to_numpy(), report)
+        return _seconds(table, column, table.frame[column].to_numpy(), report)
     raw = table.frame[column].str.strip()
     missing = _missing(raw)
     if missing.all():
@@ -240,7 +275,7 @@ def _parse_timestamps(table: _Table, column: str, report: list[str]) -> np.ndarr
     numbers = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
     finite = np.isfinite(numbers)
     if finite.all():
-        return _seconds(table, numbers, report)
+        return _seconds(table, column, numbers, report)
     # Mostly unix times: the others are the odd ones out (read as dates, every unix time would be "not a time").
     bad = ~finite if finite.mean() >= 0.5 else None
     if bad is None:
@@ -257,8 +292,19 @@ def _parse_timestamps(table: _Table, column: str, report: list[str]) -> np.ndarr
     return ((dates - pd.Timestamp("1970-01-01", tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(np.int64)
 
 
-def _seconds(table: _Table, numbers: np.ndarray, report: list[str]) -> np.ndarray:
-    if np.median(numbers) > 1e11:  # milliseconds since 1970 (Java, JavaScript exports)
-        numbers = numbers / 1000.0
+def _seconds(table: _Table, column: str, numbers: np.ndarray, report: list[str]) -> np.ndarray:
+    """Unix seconds (int64) from seconds or milliseconds; times no calendar can show are named rows."""
+    milliseconds = np.median(numbers) > 1e11  # milliseconds since 1970 (Java, JavaScript exports)
+    seconds = numbers / 1000.0 if milliseconds else numbers
+    # Checked before the cast: a larger value would wrap around int64 silently.
+    beyond = np.abs(seconds) > _TIME_LIMIT
+    if beyond.any():
+        raise _rows_error(
+            table, column, beyond, "is not a time (too far from 1970)",
+            "unix seconds (such as 978300760) or milliseconds, between the years 1677 and 2262",
+            "Correct or delete these rows, or map the timestamp to none to load the file without times.",
+            malformed=True,
+        )
+    if milliseconds:
         report.append(f"{table.name}: timestamps in milliseconds converted to seconds.")
-    return np.floor(numbers).astype(np.int64)
+    return np.floor(seconds).astype(np.int64)

@@ -1,0 +1,86 @@
+"""Fuzzing in CI: a few hundred generated files through the loaders, the CLI and cold start.
+
+The generators and outcome classes are those of ``benchmarks/fuzz_loaders.py``
+(which runs more than 1,000 files). Here the examples are derandomised so a
+failure in CI is the same failure on every machine; hypothesis shrinks it to
+a small file and the assertion message says which call raised what.
+"""
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from benchmarks.fuzz_loaders import (
+    LOADED, NAMES_LINES, Case, Uncaught, cases, check_cli, check_cold_start, check_load, cold_cases, small_fitted_models,
+)
+
+CI = settings(deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+
+
+def test_every_generated_file_loads_or_is_refused_with_a_message(tmp_path: Path) -> None:
+    counts: Counter = Counter()
+
+    @settings(CI, max_examples=200)
+    @given(cases())
+    def fuzz(case: Case) -> None:
+        check_load(case, Path(tempfile.mkdtemp(dir=tmp_path)), counts)  # raises Uncaught on a bug
+
+    fuzz()
+    # The generator reaches both sides: files that load (with clean-up notes) and files refused by line.
+    assert counts[f"load: {LOADED}"] >= 20
+    assert counts[f"load: {NAMES_LINES}"] >= 20
+
+
+def test_the_cli_runs_on_every_generated_file_that_loads(tmp_path: Path) -> None:
+    counts: Counter = Counter()
+
+    @settings(CI, max_examples=25)
+    @given(cases())
+    def fuzz(case: Case) -> None:
+        folder = Path(tempfile.mkdtemp(dir=tmp_path))
+        loaded = check_load(case, folder, Counter())
+        if loaded:
+            check_cli(folder / case.names["ratings"], loaded[0][0], counts)
+
+    fuzz()
+    assert sum(counts.values()) >= 5  # the CLI was reached
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return small_fitted_models(tmp_path_factory.mktemp("cold"))
+
+
+def _age_is_a_number(case: tuple) -> bool:
+    age = case[2].get("age") if case[1] == "demographics" else None
+    try:
+        float(age) if age not in (None, "") else None
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def test_cold_start_answers_or_refuses_odd_inputs(fitted: dict) -> None:
+    counts: Counter = Counter()
+
+    # Free text on a model that cannot read it loads the sentence model (seconds); the benchmark covers it.
+    # An age that is not a number is the known bug below, kept out so this test guards everything else.
+    @settings(CI, max_examples=150)
+    @given(cold_cases().filter(lambda case: (case[1] != "text" or case[0] == "content-tfidf")
+                               and _age_is_a_number(case)))
+    def fuzz(case: tuple) -> None:
+        check_cold_start(fitted, case, counts)
+
+    fuzz()
+    assert counts["cold start: answered"] > 0
+
+
+@pytest.mark.xfail(strict=True, raises=Uncaught,
+                   reason="known bug: cold_start.matching_users calls float() on the age as given, so an age "
+                          "like 'F' raises ValueError instead of a ColdStartError; remove this mark once fixed")
+def test_cold_start_refuses_an_age_that_is_not_a_number(fitted: dict) -> None:
+    check_cold_start(fitted, ("popular", "demographics", {"age": "F"}), Counter())
