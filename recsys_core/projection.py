@@ -40,6 +40,7 @@ from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
 from .dataset import Dataset
 from .errors import RecsysError
+from .vectors import unit_rows
 
 METHODS = ("pca", "tsne", "umap")
 METHOD_LABELS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
@@ -119,7 +120,7 @@ def project(
     if n == 0:
         return np.zeros((0, 2))
     if normalize:
-        vectors = _unit_rows(vectors)
+        vectors = unit_rows(vectors)
     if method == "pca":
         return _pca(vectors, seed, **params)
     if n < MIN_POINTS:
@@ -173,14 +174,7 @@ def _as_matrix(vectors: Any) -> np.ndarray | sp.csr_matrix:
     return matrix
 
 
-def _unit_rows(vectors: np.ndarray | sp.csr_matrix) -> np.ndarray | sp.csr_matrix:
-    if sp.issparse(vectors):
-        norms = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
-        norms[norms == 0] = 1.0
-        return sp.csr_matrix(sp.diags(1.0 / norms) @ vectors)
-    norms = np.linalg.norm(vectors, axis=1)
-    norms[norms == 0] = 1.0
-    return vectors / norms[:, None]
+
 
 
 def _pca(vectors: np.ndarray | sp.csr_matrix, seed: int, **params: Any) -> np.ndarray:
@@ -206,7 +200,7 @@ def _reduce_sparse(vectors: sp.csr_matrix, seed: int) -> np.ndarray:
     if components < 2:
         return vectors.toarray()
     reduced = TruncatedSVD(n_components=components, random_state=seed).fit_transform(vectors)
-    return _unit_rows(reduced)
+    return unit_rows(reduced)
 
 
 @contextmanager
@@ -257,7 +251,7 @@ def _umap(vectors: np.ndarray, seed: int, **params: Any) -> np.ndarray:
 def _place_by_neighbours(rest: np.ndarray, anchors: np.ndarray, anchor_coords: np.ndarray) -> np.ndarray:
     """Similarity-weighted mean position of each row's most similar anchors (by cosine)."""
     k = min(_NEIGHBOURS_FOR_PLACEMENT, anchors.shape[0])
-    rest, anchors = _unit_rows(rest), _unit_rows(anchors)
+    rest, anchors = unit_rows(rest), unit_rows(anchors)
     out = np.empty((rest.shape[0], 2))
     for start in range(0, rest.shape[0], _BLOCK_ROWS):
         similarity = rest[start : start + _BLOCK_ROWS] @ anchors.T
@@ -538,7 +532,7 @@ def _clusters(vectors: Any, n_clusters: int, seed: int) -> np.ndarray:
         # On unit rows k-means groups by cosine, the geometry the map shows.
         model = KMeans(n_clusters=k, n_init=4, random_state=seed)
         with _one_openmp_thread():
-            return model.fit_predict(_unit_rows(vectors)).astype(np.int64)
+            return model.fit_predict(unit_rows(vectors)).astype(np.int64)
 
     return _memoised((vectors_key(vectors), "kmeans", k, int(seed)), fit)
 

@@ -30,6 +30,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from ..vectors import row_norms, unit_rows
 from ..dataset import Dataset, default_relevance_threshold  # the threshold's one home is dataset.py
 
 Relevance = sp.spmatrix | sp.sparray | Sequence[Iterable[int]]
@@ -432,21 +433,14 @@ def intra_list_diversity(recommended: np.ndarray, item_vectors: np.ndarray | sp.
     ndarray of float, shape (n_users,)
         NaN for lists with fewer than two items.
     """
-    if sp.issparse(item_vectors):
-        vectors = sp.csr_matrix(item_vectors, dtype=np.float64)
-        norms = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
-        unit = sp.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ vectors
-    else:
-        vectors = np.asarray(item_vectors, dtype=np.float64)
-        norms = np.linalg.norm(vectors, axis=1)
-        unit = vectors / np.where(norms > 0, norms, 1.0)[:, None]
-    lists = _list_matrix(recommended, vectors.shape[0])
+    unit = unit_rows(item_vectors)
+    lists = _list_matrix(recommended, unit.shape[0])
     summed = lists @ unit  # (n_users, n_features): sum of each list's unit vectors
     if sp.issparse(summed):
         squared_sum = np.asarray(summed.multiply(summed).sum(axis=1)).ravel()
     else:
         squared_sum = np.einsum("ij,ij->i", summed, summed)
-    self_terms = lists @ (norms > 0).astype(np.float64)  # |u_i|^2 is 1, or 0 for a zero vector
+    self_terms = lists @ (row_norms(item_vectors) > 0).astype(np.float64)  # |u_i|^2 is 1, or 0 for a zero vector
     length = np.asarray(lists.sum(axis=1)).ravel()
     pairs = length * (length - 1) / 2
     similarity = (squared_sum - self_terms) / 2

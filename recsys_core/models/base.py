@@ -437,12 +437,7 @@ class Recommender:
         return self.fold_in(item_idx, ratings), None
 
 
-def cosine_rows(vectors: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Cosine similarity of ``vectors[rows]`` to every vector (zero vectors give 0)."""
-    norms = np.linalg.norm(vectors, axis=1)
-    norms[norms == 0] = 1.0
-    unit = vectors / norms[:, None]
-    return unit[rows] @ unit.T
+from ..vectors import cosine_rows  # noqa: E402,F401 -- the one home of cosine normalisation; re-exported
 
 
 def rank_top_n(
