@@ -386,15 +386,10 @@ def item_projection(
     NoEmbeddingsError
         The model learns no item vectors.
     """
-    vectors = model.item_embeddings()
-    if vectors is None:
-        raise NoEmbeddingsError(
-            f"{_model_name(model)} learns no item vectors; choose SVD, a content model "
-            "(TF-IDF or sentence embeddings) or another model that learns item vectors "
-            "to see an item map."
-        )
-    rows, vectors = _usable_rows(vectors, dataset.n_items, "item", model)
-    coords = project_cached(vectors_key(vectors), vectors, method, seed)
+    rows, vectors, coords = _project_rows(
+        model, model.item_embeddings(), dataset.n_items, "item", method, seed,
+        "choose SVD, ALS, a content model (TF-IDF or sentence embeddings) or another model that learns item "
+        "vectors to see an item map.")
     items = dataset.items
     genres = items["genres"].fillna("").astype(str).to_numpy()[rows] if "genres" in items else np.full(len(rows), "")
     frame = pd.DataFrame(
@@ -415,9 +410,7 @@ def item_projection(
     frame["popularity_bucket"] = _buckets(counts, POPULARITY_BUCKETS)[rows]
     if n_clusters is None:
         n_clusters = len({genre for value in genres for genre in value.split("|") if genre.strip()})
-    frame["cluster"] = _clusters(vectors, n_clusters, seed)
-    frame["interpolated"] = _interpolated(len(rows), method, seed)
-    return frame
+    return _with_clusters(frame, vectors, n_clusters, method, seed)
 
 
 def user_projection(
@@ -438,14 +431,9 @@ def user_projection(
     NoEmbeddingsError
         The model learns no user vectors.
     """
-    vectors = model.user_embeddings()
-    if vectors is None:
-        raise NoEmbeddingsError(
-            f"{_model_name(model)} learns no user vectors; choose SVD or another factor "
-            "model that learns a vector per user to see a user map."
-        )
-    rows, vectors = _usable_rows(vectors, dataset.n_users, "user", model)
-    coords = project_cached(vectors_key(vectors), vectors, method, seed)
+    rows, vectors, coords = _project_rows(
+        model, model.user_embeddings(), dataset.n_users, "user", method, seed,
+        "choose SVD, ALS or another factor model that learns a vector per user to see a user map.")
     counts = dataset.user_counts
     frame = pd.DataFrame(
         {
@@ -470,8 +458,20 @@ def user_projection(
             n_clusters = len({g for value in dataset.items["genres"].dropna() for g in str(value).split("|") if g})
         else:
             n_clusters = 0
+    return _with_clusters(frame, vectors, n_clusters, method, seed)
+
+
+def _project_rows(model: Any, vectors: Any, expected: int, kind: str, method: str, seed: int, advice: str):
+    """The skeleton both maps share: usable rows of the model's vectors and their 2-D coordinates."""
+    if vectors is None:
+        raise NoEmbeddingsError(f"{_model_name(model)} learns no {kind} vectors; {advice}")
+    rows, vectors = _usable_rows(vectors, expected, kind, model)
+    return rows, vectors, project_cached(vectors_key(vectors), vectors, method, seed)
+
+
+def _with_clusters(frame: pd.DataFrame, vectors: Any, n_clusters: int, method: str, seed: int) -> pd.DataFrame:
     frame["cluster"] = _clusters(vectors, n_clusters, seed)
-    frame["interpolated"] = _interpolated(len(rows), method, seed)
+    frame["interpolated"] = _interpolated(len(frame), method, seed)
     return frame
 
 

@@ -231,7 +231,7 @@ def test_user_projection_frame(dataset):
 
 
 def test_models_without_vectors_raise_a_readable_error(dataset):
-    with pytest.raises(NoEmbeddingsError, match="fake-factors learns no item vectors; choose SVD, a content model") as caught:
+    with pytest.raises(NoEmbeddingsError, match="fake-factors learns no item vectors; choose SVD, ALS, a content model") as caught:
         item_projection(FakeModel(None, None), dataset, "pca")
     assert isinstance(caught.value, RecsysError) and isinstance(caught.value, NotImplementedError)
     with pytest.raises(NoEmbeddingsError, match="learns no user vectors"):
