@@ -33,7 +33,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..dataset import Dataset
-from ._surprise import build_trainset, inner_to_index, scatter
 from ._neighbours import csr_select_sums, grouped_select_sums, select_sums, top_k_rows, top_similar
 from . import memory
 from .params import Param
@@ -200,13 +199,13 @@ class KNN(Recommender):
         self.implicit_ = dataset.implicit
         self.entry_values_ = None
         if self._needs_baselines():
-            from surprise import BaselineOnly
+            # The same baselines the `baseline` model fits (Surprise's BaselineOnly, KNNBaseline's defaults).
+            from .baselines import BaselineOnly
 
-            trainset = build_trainset(dataset)
-            algo = BaselineOnly(bsl_options=self.bsl_options(), verbose=False).fit(trainset)
-            inner_users, inner_items = inner_to_index(trainset)
-            user_bias = scatter(algo.bu, inner_users, dataset.n_users)
-            item_bias = scatter(algo.bi, inner_items, dataset.n_items)
+            options = self.bsl_options()
+            baseline = BaselineOnly(method=options["method"], n_epochs=options["n_epochs"], reg_u=options["reg_u"],
+                                    reg_i=options["reg_i"]).fit(dataset)
+            user_bias, item_bias = baseline.user_bias_, baseline.item_bias_
             self.x_bias_, self.y_bias_ = (user_bias, item_bias) if self.user_based else (item_bias, user_bias)
             self.x_residual_ = self._residual(self.x_matrix_, self.y_bias_)
         else:
