@@ -380,6 +380,11 @@ def warm_up() -> None:
     select_sums(sims, rows, rows, values, 1)
     grouped_select_sums(sims, rows, np.array([0, 3]), rows, values, np.array([0]), 1)
     csr_select_sums(sp.csr_matrix(sims), values, 1)
+    # The sparse-mode similarity kernel (large data sets): 2 x-rows rating 2 y's.
+    ratings = sp.csr_matrix(np.array([[5.0, 3.0], [4.0, 2.0]]))
+    by_y = ratings.T.tocsr()
+    top_similar(ratings.indptr, ratings.indices, ratings.data, by_y.indptr, by_y.indices, by_y.data,
+                MEASURES[0], 1, 100.0, 1, 0, 2)
 
 
 def top_k_rows(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
