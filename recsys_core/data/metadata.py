@@ -38,7 +38,9 @@ def _meta_column(values: pd.Series, column: str) -> tuple[pd.Series | None, str 
         numbers = pd.to_numeric(present, errors="coerce")
         if numbers.notna().all():
             numbers = pd.to_numeric(text, errors="coerce")
-            if np.all(numbers.dropna() == np.round(numbers.dropna())):
+            present_numbers = numbers.dropna()
+            # Whole numbers become Int64, as long as they fit: 1e20 would wrap around silently.
+            if np.all(present_numbers == np.round(present_numbers)) and np.all(np.abs(present_numbers) < 2**53):
                 return numbers.astype("Int64"), None
             return numbers.astype(np.float64), None
     return text, None

@@ -84,3 +84,30 @@ def test_cold_start_answers_or_refuses_odd_inputs(fitted: dict) -> None:
                           "like 'F' raises ValueError instead of a ColdStartError; remove this mark once fixed")
 def test_cold_start_refuses_an_age_that_is_not_a_number(fitted: dict) -> None:
     check_cold_start(fitted, ("popular", "demographics", {"age": "F"}), Counter())
+
+
+# ------------------------------------------------------------- what fuzzing found, kept as literal cases
+def test_a_time_beyond_the_calendar_is_a_named_row_not_a_wrapped_integer() -> None:
+    from recsys_core.data import MalformedLinesError, read_ratings
+
+    text = b"user,item,rating,timestamp\n1,2,3,1e30\n1,3,4,978300760\n"
+    with pytest.raises(MalformedLinesError, match=r"'timestamp' is not a time \(too far from 1970\) on 1 row: line 2"):
+        read_ratings(text)
+    frame, report = read_ratings(text, skip_bad_lines=True)
+    assert frame["timestamp"].tolist() == [978300760]
+    assert any("skipped 1 malformed line" in line and "line 2" in line for line in report)
+
+
+def test_a_rating_too_large_to_square_is_a_named_row() -> None:
+    from recsys_core.data import MalformedLinesError, read_ratings
+
+    with pytest.raises(MalformedLinesError, match=r"'rating' is too large to be a rating on 1 row: line 3"):
+        read_ratings(b"user,item,rating\n1,2,4\n1,3,1e308\n")
+
+
+def test_huge_or_infinite_whole_numbers_in_metadata_stay_floats() -> None:
+    from recsys_core.data import read_users
+
+    frame = read_users(b"user,age,visits\n1,1e20,3\n2,inf,4\n")
+    assert str(frame["age"].dtype) == "float64" and frame["age"].iloc[0] == 1e20
+    assert str(frame["visits"].dtype) == "Int64"
