@@ -148,6 +148,11 @@ def test_upload_train_compare_and_look_inside(page, server_url, movielens_files,
     other.close()
 
 
+def trained_caption(page) -> str:
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    return sidebar.locator('[data-testid="stCaptionContainer"]').filter(has_text="Trained:").first.inner_text()
+
+
 def test_a_class_on_the_bundled_sample(page, server_url, screenshots):
     """The lecture path: open the app, train the default models on the sample, read the comparison."""
     page.goto(server_url)
@@ -157,6 +162,22 @@ def test_a_class_on_the_bundled_sample(page, server_url, screenshots):
     page.get_by_text(re.compile("Results ready for")).wait_for(timeout=LONG)
     no_exception(page)
     assert page.get_by_text(re.compile("failed")).count() == 0
+
+    # Nothing lost on reload: the URL's session token brings the trained models back without a refit,
+    # and a stranger with another token sees none of them.
+    trained = trained_caption(page)
+    assert "ease" in trained and "nothing yet" not in trained
+    assert re.search(r"[?&]s=[A-Za-z0-9_-]{24,}", page.url), page.url
+    page.reload()
+    page.get_by_role("heading", name="Train", exact=True).first.wait_for(timeout=SHORT)
+    wait_idle(page)
+    no_exception(page)
+    assert trained_caption(page) == trained
+    page.get_by_text(re.compile("Results ready for")).wait_for(timeout=SHORT)
+    stranger = page.context.browser.new_context().new_page()
+    stranger.goto(server_url + "/train?s=" + "B" * 32)
+    stranger.locator('[data-testid="stSidebar"]').get_by_text("nothing yet").wait_for(timeout=LONG)
+    stranger.context.close()
 
     go(page, "Compare")
     page.locator('[data-testid="stPlotlyChart"]').nth(3).wait_for(timeout=SHORT)
