@@ -31,6 +31,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from . import ann
+from .ann import VectorIndex
 from .dataset import Dataset, default_relevance_threshold
 from .errors import ColdStartError, DataValidationError
 from .models import Recommender
@@ -125,6 +127,11 @@ def meaning_scores(dataset: Dataset, text: str) -> tuple[np.ndarray, str]:
     Sentence embeddings (all-MiniLM-L6-v2) of each item's title + genres + tags
     + description, computed once per text and cached on disk; where the
     sentence model is not installed, TF-IDF word overlap (``"words"``).
+
+    From :data:`recsys_core.ann.EXACT_BELOW` items on, only the
+    :data:`MEANING_CANDIDATES` items an approximate index finds closest to the
+    sentence, and as many it finds least close, get their cosine; every other
+    item gets ``-inf`` (see :func:`_meaning_candidates`).
     """
     if not text or not text.strip():
         raise ColdStartError("Type a sentence describing what the new user likes.")
@@ -138,13 +145,42 @@ def meaning_scores(dataset: Dataset, text: str) -> tuple[np.ndarray, str]:
     from .text import encode_texts
 
     query = np.asarray(encode_texts([text]), dtype=np.float64).ravel()
+    if len(vectors) >= ann.EXACT_BELOW:
+        return _meaning_candidates(dataset, vectors, query), "meaning"
     norms = np.linalg.norm(vectors, axis=1)
     norms[norms == 0] = 1.0
     return vectors @ query / (norms * max(np.linalg.norm(query), 1e-12)), "meaning"
 
 
+#: Items given a score by meaning_scores on large catalogues, at each end (closest and least close).
+MEANING_CANDIDATES = 500
+
+
+def _meaning_candidates(dataset: Dataset, vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Cosine of the sentence to the approximate index's closest and least close items, ``-inf`` elsewhere.
+
+    The least close are the nearest neighbours of ``-query`` (a cosine is an
+    inner product of unit vectors): models that need contrast fold them in as
+    disliked. Candidates' cosines are computed exactly, as below the threshold.
+    """
+    index = _MEANING_INDEX.get(dataset.fingerprint)
+    if index is None:
+        # Kept per data set: VectorIndex.build hashes all vectors, too slow to repeat per sentence.
+        if len(_MEANING_INDEX) > 8:
+            _MEANING_INDEX.clear()
+        index = _MEANING_INDEX[dataset.fingerprint] = VectorIndex.build(vectors, seed=0)
+    ids, _ = index.query(np.stack([query, -query]), MEANING_CANDIDATES)
+    ids = np.unique(ids[ids >= 0])
+    norms = np.linalg.norm(vectors[ids], axis=1)
+    norms[norms == 0] = 1.0
+    scores = np.full(len(vectors), -np.inf)
+    scores[ids] = vectors[ids] @ query / (norms * max(np.linalg.norm(query), 1e-12))
+    return scores
+
+
 _TFIDF_CACHE: dict[str, tuple] = {}
 _MEANING_CACHE: dict[str, np.ndarray] = {}
+_MEANING_INDEX: dict[str, VectorIndex] = {}
 
 
 def _catalogue_meaning(dataset: Dataset) -> np.ndarray:
@@ -186,8 +222,10 @@ def from_text(model: Recommender, text: str, n: int = 10, label: str | None = No
     if not len(liked):
         return ColdStartAnswer(label, None, "No item's text is close to this sentence, so there is nothing to start from.")
     low, high = dataset.rating_scale
-    # A model that needs contrast also gets the least similar items as disliked (see fold_in_needs_contrast).
-    disliked = order[::-1][: len(liked)] if model.fold_in_needs_contrast else order[:0]
+    # A model that needs contrast also gets the least similar items as disliked (see fold_in_needs_contrast);
+    # on large catalogues only candidates have a score (meaning_scores), the rest are -inf and not "least close".
+    scored = order[np.isfinite(matches[order])]
+    disliked = scored[::-1][: len(liked)] if model.fold_in_needs_contrast else order[:0]
     seed_items = np.concatenate([liked, disliked])
     seed_ratings = np.concatenate([np.full(len(liked), high), np.full(len(disliked), low)])
     try:
@@ -246,7 +284,13 @@ def matching_users(dataset: Dataset, demographics: Mapping[str, object]) -> np.n
             continue
         if column == "age":
             ages = pd.to_numeric(users[column], errors="coerce").to_numpy()
-            mask &= np.abs(ages - float(value)) <= 5
+            try:
+                age = float(value)
+            except (TypeError, ValueError):
+                raise ColdStartError(f"Age must be a number of years, not {value!r}.") from None
+            if not np.isfinite(age):
+                raise ColdStartError(f"Age must be a number of years, not {value!r}.")
+            mask &= np.abs(ages - age) <= 5
         else:
             mask &= users[column].astype(str).str.lower().to_numpy() == str(value).lower()
     mask &= dataset.user_counts > 0

@@ -79,11 +79,10 @@ def test_cold_start_answers_or_refuses_odd_inputs(fitted: dict) -> None:
     assert counts["cold start: answered"] > 0
 
 
-@pytest.mark.xfail(strict=True, raises=Uncaught,
-                   reason="known bug: cold_start.matching_users calls float() on the age as given, so an age "
-                          "like 'F' raises ValueError instead of a ColdStartError; remove this mark once fixed")
 def test_cold_start_refuses_an_age_that_is_not_a_number(fitted: dict) -> None:
-    check_cold_start(fitted, ("popular", "demographics", {"age": "F"}), Counter())
+    counts: Counter = Counter()
+    check_cold_start(fitted, ("popular", "demographics", {"age": "F"}), counts)
+    assert sum(counts.values()) == 1 and not any("uncaught" in key for key in counts)
 
 
 # ------------------------------------------------------------- what fuzzing found, kept as literal cases
