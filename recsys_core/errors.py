@@ -41,3 +41,7 @@ class ModelMemoryError(RecsysError, MemoryError):
 
 class TuningError(RecsysError, ValueError):
     """Tuning cannot run as asked (too few ratings per user for a validation split, no valid trial...)."""
+
+
+class ModelDivergedError(RecsysError, ArithmeticError):
+    """A fit produced non-finite parameters (e.g. a learning rate too high): the model is reported as failed."""

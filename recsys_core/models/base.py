@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import Dataset
-from ..errors import ColdStartError, ModelMemoryError, NotFittedError
+from ..errors import ColdStartError, ModelDivergedError, ModelMemoryError, NotFittedError
 from . import memory
 from .params import Param
 
@@ -163,7 +163,21 @@ class Recommender:
             self._fit(dataset)
         finally:
             self._progress = None
+        self._check_finite()
         return self
+
+    #: Learnt arrays that must be finite after a fit (a diverged SGD leaves NaN or inf in them).
+    finite_state: ClassVar[tuple[str, ...]] = ()
+
+    def _check_finite(self) -> None:
+        """Refuse a diverged fit: a model whose parameters are NaN/inf would rank garbage silently."""
+        for name in self.finite_state:
+            values = getattr(self, name, None)
+            if values is not None and not np.isfinite(np.asarray(values, dtype=np.float64)).all():
+                bad = int((~np.isfinite(np.asarray(values, dtype=np.float64))).sum())
+                raise ModelDivergedError(
+                    f"{self.name} diverged: {bad:,} values of {name.rstrip('_')} are not finite numbers (NaN or "
+                    f"infinite). Lower the learning rate or raise the regularisation, then train again.")
 
     # --------------------------------------------------------------- memory
     def memory_estimate(self, n_users: int, n_items: int, n_ratings: int) -> int:

@@ -58,6 +58,7 @@ class BaselineOnly(Recommender):
         "Fitted by alternating least squares with separate regularisation for users and items."
     )
     folds_in = True
+    finite_state = ("user_bias_", "item_bias_")
     personalises = False  # a new user's bias shifts every item alike: the order is the item biases'
     params = (
         Param("method", "'als' (alternating least squares) or 'sgd'.", kind="choice", choices=("als", "sgd")),

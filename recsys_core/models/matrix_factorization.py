@@ -26,6 +26,7 @@ class SVD(Recommender):
     folds_in = True
     fold_in_needs_contrast = True
     explains_by = "factors"
+    finite_state = ("user_bias_", "item_bias_", "user_factors_", "item_factors_")
     formula = (
         r"\hat r_{ui} = \mu + b_u + b_i + q_i^\top p_u,\qquad "
         r"\min \sum_{r_{ui}} (r_{ui} - \hat r_{ui})^2 + \lambda\,(b_u^2 + b_i^2 + \|q_i\|^2 + \|p_u\|^2)"

@@ -30,6 +30,7 @@ and ``fallback_users_`` counts them.
 from __future__ import annotations
 
 import contextlib
+import threading
 import warnings
 
 import numpy as np
@@ -281,6 +282,7 @@ class EASE(_ItemNeighbourhood):
     """Embarrassingly shallow autoencoder (Steck 2019): closed form, dense item x item weights."""
 
     name = "ease"
+    finite_state = ("weights_",)
     formula = (
         r"\min_B \|X - XB\|_F^2 + \lambda\|B\|_F^2\ \text{s.t. } \operatorname{diag}(B)=0"
         r"\ \Rightarrow\ P = (X^\top X + \lambda I)^{-1},\ B_{ij} = -\frac{P_{ij}}{P_{jj}}"
@@ -316,29 +318,39 @@ class EASE(_ItemNeighbourhood):
         x = feedback.astype(np.float64)
         gram = (x.T @ x).toarray()
         gram[np.diag_indices(n_items)] += self.reg
-        inverse = np.linalg.inv(gram)
+        with _blas_single_thread():  # the same numbers whatever else the process runs (see _BLAS_LOCK)
+            inverse = np.linalg.inv(gram)
         del gram
         weights = inverse / (-np.diag(inverse))[None, :]
         weights[np.diag_indices(n_items)] = 0.0
         self.weights_ = weights
 
 
+#: BLAS thread limits are process-wide: two fits in one server (two sessions) would change each other's
+#: setting mid-fit, and the thread count changes rounding, so an ALS fit would not reproduce. Fits that
+#: depend on BLAS take this lock and run with one BLAS thread, so every fit gives the same numbers.
+_BLAS_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def _blas_single_thread():
-    """implicit asks for one BLAS thread (it parallelises itself); threadpoolctl does that for the fit only.
+    """One BLAS thread under the process-wide lock, for the duration of a fit or fold-in.
 
-    Its start-up check still sees a BLAS library it cannot limit (torch's) and warns; the limit is in
-    place for the libraries the fit uses, so that warning is silenced here.
+    implicit asks for one BLAS thread anyway (it parallelises itself). Its start-up check still sees a BLAS
+    library it cannot limit (torch's) and warns; the limit is in place for the libraries the fit uses, so
+    that warning is silenced here.
     """
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(1, "blas"), warnings.catch_warnings():
+    with _BLAS_LOCK, threadpool_limits(1, "blas"), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*configured to use .* threads", category=RuntimeWarning)
         yield
 
 
 class _ImplicitFactorModel(RankingModel):
     """Shared part of the two models fitted by the ``implicit`` package."""
+
+    finite_state = ("user_factors_", "item_factors_")
 
     def memory_estimate(self, n_users, n_items, n_ratings):
         """Factors (float32 in implicit, float64 copies here) and the feedback matrix both ways."""

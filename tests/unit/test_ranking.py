@@ -264,3 +264,38 @@ def test_on_the_sample_the_ranking_models_beat_popular_by_far():
     assert table.loc["ease", "ndcg@10"] >= 2 * table.loc["popular", "ndcg@10"]
     assert table.loc["ease", "coverage@10"] >= 0.15
     assert table.loc["item-knn-cosine", "ndcg@10"] >= 2 * table.loc["popular", "ndcg@10"]
+
+
+def test_a_diverged_fit_is_reported_as_failed_not_ranked():
+    from recsys_core.errors import ModelDivergedError
+    from recsys_core.evaluation.runner import ModelSpec, evaluate
+
+    from recsys_core import data
+
+    dataset = data.load_sample()  # lr 0.5 (the form's maximum) makes SGD blow up on real rating spreads
+    with pytest.raises(ModelDivergedError, match="svd diverged: .* not finite .* Lower the learning rate"):
+        make_model("svd", lr_all=0.5).fit(dataset)
+    result = evaluate(dataset, [ModelSpec("svd", {"lr_all": 0.5}), "popular"], split="random",
+                      split_params={"seed": 0}, ks=(5,))
+    assert "diverged" in result.errors["svd"] and "popular" in result.models
+    assert set(result.table["model"]) == {"popular"}
+
+
+def test_concurrent_fits_in_one_process_give_the_same_numbers():
+    """Sessions of one server fit in threads; BLAS thread limits are process-wide, so fits take a lock."""
+    import threading
+
+    dataset = planted(seed=5)
+
+    def scores(name):
+        return make_model(name, **({"iterations": 5} if name == "als" else {})).fit(dataset).score_users(
+            np.arange(dataset.n_users))
+
+    solo = {name: scores(name) for name in ("als", "ease")}
+    out = {}
+    threads = [threading.Thread(target=lambda i=i, n=n: out.__setitem__((i, n), scores(n)))
+               for i in range(3) for n in ("als", "ease")]
+    [thread.start() for thread in threads]
+    [thread.join() for thread in threads]
+    for (_, name), value in out.items():
+        np.testing.assert_array_equal(value, solo[name])
