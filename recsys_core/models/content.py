@@ -169,6 +169,39 @@ class ContentSBERT(ContentKNN):
         self._check_fitted()
         return np.asarray(encode([text]))
 
+    def _top_neighbour_dense_blocks(self, keep: int):
+        """Each item's ``keep`` most similar items: exact blocks, or the approximate index from
+        :data:`recsys_core.ann.EXACT_BELOW` items on (n x n cosines are ~1.4 TFLOP at 60k items).
+
+        Same pieces as the exact path (positive similarities, columns ascending,
+        the item itself at 1.0); similar items and scoring read them from ``sim_``.
+        """
+        from .. import ann
+
+        n = self.n_x_
+        if n < ann.EXACT_BELOW:
+            yield from super()._top_neighbour_dense_blocks(keep)
+            return
+        seed = 0 if self.random_state is None else int(self.random_state)
+        index = ann.VectorIndex.build(self.item_vectors_, seed=seed)
+        block = 4096
+        for start in range(0, n, block):
+            rows = np.arange(start, min(start + block, n))
+            ids, sims = index.query(self.item_vectors_[rows], keep)
+            sims = sims.astype(np.float64)
+            # The item itself, at 1.0 as on the exact path; where the index missed it, in place of the last.
+            is_self = ids == rows[:, None]
+            missed = ~is_self.any(axis=1)
+            ids[missed, -1] = rows[missed]
+            is_self[missed, -1] = True
+            sims[is_self] = 1.0
+            valid = (ids >= 0) & (sims > 0)
+            columns = np.where(valid, ids, n)
+            order = np.argsort(columns, axis=1, kind="stable")
+            columns, sims, valid = (np.take_along_axis(a, order, axis=1) for a in (columns, sims, valid))
+            self._report(rows[-1] / n, f"neighbours of {rows[-1] + 1:,} of {n:,} (approximate index)")
+            yield valid.sum(axis=1), columns[valid], sims[valid]
+
 
 def _unit_rows(vectors):
     """Rows scaled to unit length (zero rows stay zero), in float64 for the compiled k-NN kernel."""
