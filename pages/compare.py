@@ -63,15 +63,27 @@ formatted = shown.copy()
 formatted[model_columns] = formatted[model_columns].astype(object)
 for label, column in column_of.items():
     formatted.loc[label, model_columns] = [reading.format_value(column, v) for v in shown.loc[label, model_columns]]
-styler = formatted.style.apply(highlight, axis=1)
+# A model that failed keeps its column, marked on the first row, so the comparison shows every model asked for.
+failed = [label for label in current.errors if label not in formatted.columns]
+for label in failed:
+    formatted[label] = "–"
+if failed:
+    status = pd.DataFrame([[""] + ["trained" if m in model_columns else "failed (see above)"
+                                    for m in formatted.columns[1:]]], columns=formatted.columns, index=["status"])
+    formatted = pd.concat([status, formatted])
+    column_of["status"] = "status"
+model_columns = model_columns + failed
+styler = formatted.style.apply(lambda row: highlight(row) if row.name != "status" else
+                               ["color: #b42318; font-weight: 700" if v.startswith("failed") else "" for v in row],
+                               axis=1)
 st.dataframe(
-    styler, width="stretch", placeholder="–", height=38 + 35 * len(shown),
+    styler, width="stretch", placeholder="–", height=38 + 35 * len(formatted),
     column_config={
         "_index": st.column_config.TextColumn("metric", width="medium"),
         "better": st.column_config.TextColumn("better", width="small"),
         **{m: st.column_config.TextColumn(f"{m} (reference)" if m == reading.REFERENCE else m, alignment="right",
                                       help="Recommends the most rated items to everyone: the reference."
-                                      if m == reading.REFERENCE else None) for m in model_columns},
+                                      if m == reading.REFERENCE else current.errors.get(m)) for m in model_columns},
     },
 )
 st.caption("Mean over folds. Green: the best value in each row; median popularity is descriptive, neither better "

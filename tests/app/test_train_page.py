@@ -72,7 +72,11 @@ def test_a_failing_model_is_reported_and_the_others_keep_their_results(small_app
     at.switch_page("pages/compare.py").run()
     assert not at.exception
     assert any("broken" in e for e in texts(at.error))
-    assert at.dataframe
+    # The failed model keeps its column in the results table, marked on the first row.
+    table = at.dataframe[0].value
+    table = getattr(table, "data", table)  # a Styler in, its frame out
+    assert "broken" in table.columns and table.loc["status", "broken"].startswith("failed")
+    assert table.loc["status", "popular"] == "trained"
 
 
 def test_kfold_gives_one_result_per_fold(small_app):
