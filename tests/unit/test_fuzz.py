@@ -47,7 +47,16 @@ def test_the_cli_runs_on_every_generated_file_that_loads(tmp_path: Path) -> None
             check_cli(folder / case.names["ratings"], loaded[0][0], counts)
 
     fuzz()
-    assert sum(counts.values()) >= 5  # the CLI was reached
+    # How many generated files load depends on hypothesis' generation, which varies with what ran before in the
+    # process (seen: 2 of 25 in a full-suite run, 7+ alone); the literal files below always reach the CLI.
+    for number, content in enumerate((b"1\t10\t5\t881250949\t\n2\t10\t3\t881250950\n1\t11\t4\t881250951\n"
+                                      b"2\t12\t1\t881250952\n3\t10\t4\t881250953\n3\t12\t5\t881250954\n",
+                                      "\ufeffuser;item;rating\n1;a;4,5\n1;b;2\n2;a;5\n2;c;1\n3;b;4\n3;c;3,5\n".encode(),
+                                      b"user,item\n1,x\n1,y\n2,x\n2,z\n3,y\n3,z\n4,x\n")):
+        path = tmp_path / f"literal-{number}.csv"
+        path.write_bytes(content)
+        check_cli(path, False, counts)
+    assert sum(counts.values()) >= 3 and not any("uncaught" in key for key in counts)  # the CLI was reached
 
 
 @pytest.fixture(scope="module")
