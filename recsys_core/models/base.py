@@ -454,6 +454,22 @@ class Recommender:
 from ..vectors import cosine_rows  # noqa: E402,F401 -- the one home of cosine normalisation; re-exported
 
 
+class FactorVectors:
+    """Mixin of factor models: the learnt ``item_factors_`` / ``user_factors_`` are their embeddings.
+
+    Similar items then come from the base class's default, the cosine of the item embeddings.
+    """
+
+    has_item_embeddings = True
+    has_user_embeddings = True
+
+    def item_embeddings(self):
+        return self.item_factors_
+
+    def user_embeddings(self):
+        return self.user_factors_
+
+
 def rank_top_n(
     scores: np.ndarray, n: int, tie_break: np.ndarray, exclude: np.ndarray | None = None
 ) -> np.ndarray:

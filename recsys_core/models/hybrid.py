@@ -40,6 +40,7 @@ import scipy.sparse as sp
 from ..dataset import Dataset
 from ..errors import ColdStartError, RecsysError
 from .params import Param, feedback_params
+from .base import FactorVectors
 from .ranking import RankingModel
 
 #: How to install the package (it has no wheel; see README "Set-up").
@@ -250,7 +251,7 @@ def _import_lightfm():
     return LightFM
 
 
-class LightFMHybrid(RankingModel):
+class LightFMHybrid(FactorVectors, RankingModel):
     """LightFM with item features (genres, tags, words) and user features (demographics)."""
 
     name = "lightfm"
@@ -438,16 +439,7 @@ class LightFMHybrid(RankingModel):
         return np.where(self.user_represented_, scores, np.nan)
 
     # ----------------------------------------------------------- embeddings
-    def item_embeddings(self):
-        return self.item_factors_
-
-    def user_embeddings(self):
-        return self.user_factors_
-
-    def item_similarity_rows(self, item_idx):
-        from .base import cosine_rows
-
-        return cosine_rows(self.item_factors_, np.asarray(item_idx))
+    # item/user embeddings and similar items: FactorVectors (learnt representations, their cosine).
 
 
 __all__ = ["LightFMHybrid", "HybridFeatures", "build_features", "LIGHTFM_INSTALL"]

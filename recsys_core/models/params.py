@@ -97,6 +97,12 @@ def k_param(help: str = "Maximum number of neighbours averaged (Surprise default
     return Param("k", help, kind="int", low=1, high=1000, step=5, search=search)
 
 
+def factors_param() -> Param:
+    """Length of the latent vectors of the implicit-feedback factor models."""
+    return Param("factors", "Length of the latent vectors.", kind="int", low=2, high=512, step=8, search=(16, 256),
+                 log=True)
+
+
 def feedback_params() -> tuple[Param, ...]:
     """How explicit ratings become implicit feedback; shared by every ranking model."""
     return (

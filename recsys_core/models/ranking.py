@@ -38,10 +38,10 @@ import scipy.sparse as sp
 
 from ..dataset import Dataset
 from . import memory
-from .base import Recommender
+from .base import FactorVectors, Recommender
 from .feedback import interaction_matrix, ratings_to_row
 from ._neighbours import top_k_rows
-from .params import Param, feedback_params
+from .params import Param, factors_param, feedback_params
 
 class RankingModel(Recommender):
     """Shared part: feedback matrix, scores as rows, popularity for users with no feedback, fold-in."""
@@ -347,7 +347,7 @@ def _blas_single_thread():
         yield
 
 
-class _ImplicitFactorModel(RankingModel):
+class _ImplicitFactorModel(FactorVectors, RankingModel):
     """Shared part of the two models fitted by the ``implicit`` package."""
 
     finite_state = ("user_factors_", "item_factors_")
@@ -372,16 +372,7 @@ class _ImplicitFactorModel(RankingModel):
 
         return callback
 
-    def item_embeddings(self):
-        return self.item_factors_
-
-    def user_embeddings(self):
-        return self.user_factors_
-
-    def item_similarity_rows(self, item_idx):
-        from .base import cosine_rows
-
-        return cosine_rows(self.item_factors_, np.asarray(item_idx))
+    # Embeddings are the learnt factors and similar items their cosine: FactorVectors and the base class.
 
 
 class ALS(_ImplicitFactorModel):
@@ -400,8 +391,7 @@ class ALS(_ImplicitFactorModel):
         "the fixed item vectors."
     )
     params = (
-        Param("factors", "Length of the latent vectors.", kind="int", low=2, high=512, step=8, search=(16, 256),
-              log=True),
+        factors_param(),
         Param("regularization", "lambda: L2 penalty on the vectors.", low=0.0, high=100.0, step=0.01, fmt="%.3f",
               search=(0.001, 10.0), log=True),
         Param("alpha", "Confidence of an observed interaction, c = alpha x (unobserved cells weigh 1).", low=0.01,
@@ -464,8 +454,7 @@ class BPR(_ImplicitFactorModel):
         "fixed item vectors."
     )
     params = (
-        Param("factors", "Length of the latent vectors.", kind="int", low=2, high=512, step=8, search=(16, 256),
-              log=True),
+        factors_param(),
         Param("learning_rate", "SGD step size.", low=0.0001, high=1.0, step=0.005, fmt="%.4f",
               search=(0.005, 0.2), log=True),
         Param("regularization", "L2 penalty on the vectors.", low=0.0, high=1.0, step=0.001, fmt="%.4f",
