@@ -115,7 +115,7 @@ if split_ok:
         can_train = False
 tuning.section(data, chosen, train_part, ui.split_text(method, split_params))
 spark_ui.section(data, ui.splits_for(data, method, split_params) if train_part is not None else None,
-                 chosen.get("als", ui.default_params("als")), tuple(sorted(ks)) or (10,))
+                 chosen, tuple(sorted(ks)) or (10,))
 clicked = st.button("Train and evaluate", type="primary", icon=":material/play_arrow:", disabled=not can_train)
 if (clicked or train_now) and can_train:
     with ui.guard("Training"):

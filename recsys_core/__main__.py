@@ -161,27 +161,30 @@ def _load(args: argparse.Namespace):
 def _spark_model_names(args: argparse.Namespace) -> list[str]:
     """``compare --engine spark`` runs als only (MLlib's ALS); say so instead of silently dropping models."""
     from .errors import RecsysError
+    from .spark_engine import SparkALS
 
+    spark_model = SparkALS.name  # the one model the Spark engine implements
     if args.engine != "spark":
         raise RecsysError("--master is only used with --engine spark, e.g. --engine spark --master spark://host:7077.")
     if args.models == DEFAULT_MODELS:  # --models not given: the one model Spark runs
-        return ["als"]
+        return [spark_model]
     names = [name.strip() for name in args.models.split(",") if name.strip()]
-    others = [name for name in names if name != "als"]
+    others = [name for name in names if name != spark_model]
     if others:
-        raise RecsysError(f"--engine spark runs als only (Spark MLlib's ALS); {', '.join(others)} cannot run on "
-                          f"Spark. Use --models als, or run the others with --engine local (the default).")
-    return ["als"]
+        raise RecsysError(f"--engine spark runs {spark_model} only (Spark MLlib's ALS); {', '.join(others)} cannot "
+                          f"run on Spark. Use --models {spark_model}, or run the others with --engine local "
+                          "(the default).")
+    return [spark_model]
 
 
 def _evaluate_on_spark(args: argparse.Namespace, dataset, progress):
     """MLlib ALS on the same splits and metrics as ``evaluate``, into the same results table."""
     from .evaluation.runner import EvaluationResult
     from .evaluation.splits import make_splits
-    from .spark_engine import evaluate_spark
+    from .spark_engine import SparkALS, evaluate_spark
 
     splits = make_splits(dataset, args.split, **split_params(args))
-    table = evaluate_spark(dataset, splits, args.params.get("als", {}), ks=args.k, master=args.master,
+    table = evaluate_spark(dataset, splits, args.params.get(SparkALS.name, {}), ks=args.k, master=args.master,
                            progress=progress)
     return EvaluationResult(table=table)
 

@@ -28,7 +28,8 @@ def _problem() -> str | None:
     return spark_problem()
 
 
-def section(data: Dataset, splits: list[Split] | None, als_params: dict[str, Any], ks: tuple[int, ...]) -> None:
+def section(data: Dataset, splits: list[Split] | None, chosen: dict[str, dict[str, Any]], ks: tuple[int, ...]) -> None:
+    """The expander; ``chosen`` are the Train form's parameters (the in-process model's, if it is chosen)."""
     problem = _problem()
     with st.expander("Fit ALS on Spark (optional)", icon=":material/hub:"):
         if problem is not None:
@@ -43,7 +44,10 @@ def section(data: Dataset, splits: list[Split] | None, als_params: dict[str, Any
             st.warning("Choose a split that works for this data set first.", icon=":material/warning:")
             return
         if st.button("Fit ALS on Spark", icon=":material/hub:", key="spark_run"):
-            _run(data, splits, als_params, ks, master)
+            from recsys_core.spark_engine import SparkALS
+
+            params = chosen.get(SparkALS.name) or ui.default_params(SparkALS.name)
+            _run(data, splits, params, ks, master)
         stored = st.session_state.get(RESULTS, {}).get(data.fingerprint)
         if stored is not None:
             wide = summarise(stored)

@@ -63,8 +63,9 @@ def section(data: Dataset, chosen: dict[str, dict[str, Any]], train_part: Datase
             st.warning("Choose a split that works for this data set first.", icon=":material/warning:")
             return
         left, middle, right = st.columns(3)
-        names = left.multiselect("Models to tune", tunable, default=[n for n in tunable if n in ("ease", "als")][:1]
-                                 or tunable[:1], key="tune_models", persist_state="session")
+        # Start from the first chosen ranking model: tuning pays most where the metric is what it optimises.
+        rankers = [n for n in tunable if not REGISTRY[n].predicts_ratings]
+        names = left.multiselect("Models to tune", tunable, default=(rankers or tunable)[:1], key="tune_models", persist_state="session")
         trials = middle.slider("Trials per model", 5, 100, 20, 5, key="tune_trials", persist_state="session",
                                help="Each trial fits the model once on the training part minus the validation ratings.")
         metric = right.selectbox("Optimise", list(RANKING), index=list(RANKING).index("ndcg"), key="tune_metric",
