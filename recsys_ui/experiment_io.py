@@ -18,6 +18,7 @@ from recsys_core.experiment import export_experiment, import_experiment
 from recsys_core.models import REGISTRY
 
 from . import ui
+from .model_forms import preset_params
 
 PENDING = "experiment_pending"
 IMPORTED = "experiment_imported"
@@ -81,10 +82,7 @@ def apply_pending() -> bool:
     if not pending:
         return False
     for name, params in pending["models"].items():
-        for param in REGISTRY[name].params:
-            if param.name in params:
-                value = params[param.name]
-                st.session_state[f"param:{name}:{param.name}"] = None if value is None else param.coerce(value)
+        preset_params(name, params)
     st.session_state["train_models"] = list(pending["models"])
     method = pending["split"] if pending["split"] in SPLIT_WIDGETS else "random"
     st.session_state["train_split"] = method

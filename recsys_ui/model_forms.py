@@ -31,10 +31,18 @@ def default_params(name: str) -> dict[str, Any]:
     return {param.name: defaults[param.name] for param in cls.params if param.name in defaults}
 
 
-def param_widgets(name: str, container=None, values: dict[str, Any] | None = None) -> dict[str, Any]:
+def preset_params(name: str, values: dict[str, Any]) -> None:
+    """Before the form is drawn: start its widgets at ``values`` (tuned or imported parameters)."""
+    for param in REGISTRY[name].params:
+        if param.name in values:
+            value = values[param.name]
+            st.session_state[f"param:{name}:{param.name}"] = None if value is None else param.coerce(value)
+
+
+def param_widgets(name: str, container=None) -> dict[str, Any]:
     """One widget per declared hyper-parameter of a model (from its ``params``); returns the values.
 
-    ``values`` (e.g. the tuner's best parameters) replace the defaults the widgets start from.
+    A value already in the session (the person's edit, or :func:`preset_params`) wins over the default.
     """
     target = container or st
     cls = REGISTRY[name]
@@ -48,8 +56,6 @@ def param_widgets(name: str, container=None, values: dict[str, Any] | None = Non
             continue
         default = defaults[param.name]
         key = f"param:{name}:{param.name}"
-        if values and param.name in values:
-            st.session_state[key] = param.coerce(values[param.name]) if values[param.name] is not None else None
         helptext = param.help
         if param.name in UI_DEFAULTS.get(name, {}):
             helptext += f" (The dashboard starts at {param.label(default)} here; the engine default differs.)"

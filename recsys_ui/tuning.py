@@ -19,6 +19,7 @@ from recsys_core.evaluation.tuning import TuningResult, best_params_json, search
 from recsys_core.models import REGISTRY
 
 from . import ui
+from .model_forms import preset_params
 
 #: Session key of the pending "apply best parameters" request (applied before the forms are drawn).
 PENDING = "tune_pending_params"
@@ -31,11 +32,7 @@ def apply_pending() -> bool:
     if not pending:
         return False
     for name, params in pending.items():
-        cls = REGISTRY[name]
-        for param in cls.params:
-            if param.name in params:
-                value = params[param.name]
-                st.session_state[f"param:{name}:{param.name}"] = None if value is None else param.coerce(value)
+        preset_params(name, params)
     chosen = list(st.session_state.get("train_models", []))
     st.session_state["train_models"] = chosen + [name for name in pending if name not in chosen]
     return True

@@ -121,20 +121,13 @@ class _ItemNeighbourhood(RankingModel):
         rows = self.weights_[np.asarray(item_idx)]
         return rows.toarray() if sp.issparse(rows) else np.array(rows)
 
-    def neighbour_contributions(self, rated: np.ndarray, item: int) -> np.ndarray:
-        """How much each rated item adds to ``item``'s score (for reasons)."""
-        column = self.weights_[:, [item]]
-        column = column.toarray().ravel() if sp.issparse(column) else np.asarray(column).ravel()
-        return column[np.asarray(rated)]
 
-
-def top_k_sparse(block_rows, n_rows: int, n_cols: int, k: int, blocks) -> sp.csr_matrix:
+def top_k_sparse(n_rows: int, n_cols: int, k: int, blocks) -> sp.csr_matrix:
     """Keep the ``k`` largest positive entries per row of dense row blocks (bounded memory).
 
     ``blocks`` yields ``(row_start, dense_block)`` in row order; the result is
     a CSR matrix. Each block is reduced at once (no loop over rows); ties at a
-    row's k-th value keep the lowest column indices. ``block_rows`` is unused
-    (kept for callers).
+    row's k-th value keep the lowest column indices.
     """
     counts, indices, data = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
     for _start, block in blocks:
@@ -216,7 +209,7 @@ class ItemKNNCosine(_ItemNeighbourhood):
             return block
 
         # Row i: item i's own k nearest items (what "similar items" shows).
-        self.neighbours_ = top_k_sparse(None, n_items, n_items, int(self.k),
+        self.neighbours_ = top_k_sparse(n_items, n_items, int(self.k),
                                         _item_blocks(items, items.T.tocsr(), transform))
         # Scoring sums, for a target j, the similarities of j's k nearest items that the user took:
         # W[i, j] = s_ij where i is among j's neighbours, i.e. the transpose.
@@ -275,7 +268,7 @@ class RP3beta(_ItemNeighbourhood):
             block[np.arange(stop - start), np.arange(start, stop)] = 0.0
             return block
 
-        self.weights_ = top_k_sparse(None, n_items, n_items, int(self.k), _item_blocks(p_iu, p_ui, transform))
+        self.weights_ = top_k_sparse(n_items, n_items, int(self.k), _item_blocks(p_iu, p_ui, transform))
 
 
 class EASE(_ItemNeighbourhood):

@@ -47,7 +47,7 @@ def test_top_k_sparse_builds_the_csr_from_blocks():
     rng = np.random.default_rng(9)
     dense = rng.integers(0, 4, (25, 10)).astype(np.float64)
     blocks = ((start, dense[start:start + 7]) for start in range(0, 25, 7))
-    result = top_k_sparse(None, 25, 10, 3, blocks)
+    result = top_k_sparse(25, 10, 3, blocks)
     assert isinstance(result, sp.csr_matrix) and result.shape == (25, 10)
     np.testing.assert_array_equal(result.toarray(), per_row_top_k(dense, 3))
 
