@@ -37,10 +37,11 @@ _register_content()
 
 
 def warm_up_kernels() -> None:
-    """Compile the k-NN kernels (numba) ahead of the first fit; safe to call from a background thread."""
-    from ._neighbours import warm_up
+    """Compile the k-NN and SVD kernels (numba) ahead of the first fit; safe to call from a background thread."""
+    from . import _neighbours, _sgd
 
-    warm_up()
+    for module in (_neighbours, _sgd):
+        module.warm_up()
 
 
 def make_model(name: str, **params: Any) -> Recommender:

@@ -1,9 +1,11 @@
 """Biased matrix factorisation (Funk SVD as in Koren, Bell & Volinsky 2009) and NMF.
 
 SVD predicts :math:`\\hat r_{ui} = \\mu + b_u + b_i + q_i^\\top p_u`, fitted by
-SGD on the regularised squared error (Surprise's ``SVD`` does the fitting with
-its defaults: 100 factors, 20 epochs, lr 0.005, reg 0.02, init N(0, 0.1)).
-The learnt factors are read back and scored in bulk. As in Surprise, a user
+SGD on the regularised squared error with Surprise's ``SVD`` defaults (100
+factors, 20 epochs, lr 0.005, reg 0.02, init N(0, 0.1)). The fit is
+:mod:`._sgd`, a numba copy of Surprise's SGD on arrays that gives Surprise's
+parameters bit for bit without building its Trainset (Python dicts, ~250 B a
+rating); SVD++ and NMF still fit with Surprise. The factors are scored in bulk. As in Surprise, a user
 or item without training ratings contributes neither bias nor factors (the
 prediction falls back to the known side's bias, or the global mean).
 """
@@ -13,7 +15,7 @@ import numpy as np
 
 from ..dataset import Dataset
 from ._surprise import build_trainset, inner_to_index, scatter
-from . import memory
+from . import _sgd, memory
 from .params import Param
 from .base import Recommender
 
@@ -26,6 +28,7 @@ class SVD(Recommender):
     folds_in = True
     fold_in_needs_contrast = True
     explains_by = "factors"
+    reports_progress = True
     finite_state = ("user_bias_", "item_bias_", "user_factors_", "item_factors_")
     formula = (
         r"\hat r_{ui} = \mu + b_u + b_i + q_i^\top p_u,\qquad "
@@ -67,6 +70,14 @@ class SVD(Recommender):
         self.random_state = random_state
 
     def memory_estimate(self, n_users, n_items, n_ratings):
+        """The ratings in visiting order (arrays, ~32 B a rating while ordering) and the factors."""
+        if not _sgd.AVAILABLE:
+            return self._surprise_memory_estimate(n_users, n_items, n_ratings)
+        factors = int(getattr(self, "n_factors", 100))
+        # pu and qi over inner ids, their copies over our indices, and a block of bulk scores.
+        return _sgd.BYTES_PER_RATING * n_ratings + 8 * 2 * factors * (n_users + n_items) + 8 * 4_000_000
+
+    def _surprise_memory_estimate(self, n_users, n_items, n_ratings):
         """Surprise's Trainset (Python dicts of tuples, ~250 B a rating) and the factors."""
         factors = int(getattr(self, "n_factors", 100))
         return memory.SURPRISE_BYTES_PER_RATING * n_ratings + 8 * 3 * factors * (n_users + n_items) + 8 * 4_000_000
@@ -86,24 +97,44 @@ class SVD(Recommender):
         )
 
     def _fit(self, dataset: Dataset) -> None:
-        self._fit_surprise(dataset)
+        if not _sgd.AVAILABLE:  # pragma: no cover - numba ships with umap-learn
+            self._fit_surprise(dataset)
+            return
+        frame = dataset.interactions
+
+        def report(epochs_done: int) -> None:
+            self._report(epochs_done / self.n_epochs, f"SGD epoch {epochs_done} of {self.n_epochs}")
+
+        # The rows in the order build_trainset hands them to Surprise, so the fit is Surprise's.
+        fitted = _sgd.fit_svd(
+            frame["user_idx"].to_numpy(), frame["item_idx"].to_numpy(), frame["rating"].to_numpy(dtype=np.float64),
+            dataset.n_users, dataset.n_items, n_factors=self.n_factors, n_epochs=self.n_epochs,
+            biased=self.biased, init_std_dev=self.init_std_dev, lr_all=self.lr_all, reg_all=self.reg_all,
+            random_state=self.random_state, progress=report,
+        )
+        self._store(dataset, fitted.users, fitted.items, fitted.global_mean, fitted.bu, fitted.bi, fitted.pu,
+                    fitted.qi)
 
     def _fit_surprise(self, dataset: Dataset):
         """Fit with Surprise and read its parameters into arrays over our indices; returns Surprise's model."""
         trainset = build_trainset(dataset)
         algo = self._surprise_algo().fit(trainset)
         users, items = inner_to_index(trainset)
-        self.global_mean_ = trainset.global_mean if self.biased else 0.0
-        self.user_bias_ = scatter(algo.bu, users, dataset.n_users) if self.biased else np.zeros(dataset.n_users)
-        self.item_bias_ = scatter(algo.bi, items, dataset.n_items) if self.biased else np.zeros(dataset.n_items)
+        self._store(dataset, users, items, trainset.global_mean, algo.bu, algo.bi, algo.pu, algo.qi)
+        return algo
+
+    def _store(self, dataset: Dataset, users, items, global_mean, bu, bi, pu, qi) -> None:
+        """Parameters over Surprise's inner ids (``users``/``items``: our index of each) into our indices."""
+        self.global_mean_ = global_mean if self.biased else 0.0
+        self.user_bias_ = scatter(bu, users, dataset.n_users) if self.biased else np.zeros(dataset.n_users)
+        self.item_bias_ = scatter(bi, items, dataset.n_items) if self.biased else np.zeros(dataset.n_items)
         # Zero factors for ids without training ratings reproduce Surprise's "skip the dot product".
-        self.user_factors_ = scatter(algo.pu, users, dataset.n_users)
-        self.item_factors_ = scatter(algo.qi, items, dataset.n_items)
+        self.user_factors_ = scatter(pu, users, dataset.n_users)
+        self.item_factors_ = scatter(qi, items, dataset.n_items)
         self.known_users_ = np.zeros(dataset.n_users, bool)
         self.known_users_[users] = True
         self.known_items_ = np.zeros(dataset.n_items, bool)
         self.known_items_[items] = True
-        return algo
 
     def _score_users(self, user_idx):
         scores = (
@@ -171,6 +202,7 @@ class SVDpp(SVD):
         "the fact of rating carries information. Slower to fit (Surprise defaults: 20 factors, lr 0.007, reg 0.02)."
     )
     params = tuple(param for param in SVD.params if param.name != "biased")  # always biased
+    reports_progress = False
 
     def __init__(self, n_factors: int = 20, n_epochs: int = 20, lr_all: float = 0.007, reg_all: float = 0.02,
                  init_std_dev: float = 0.1, random_state: int = 0):
@@ -181,6 +213,9 @@ class SVDpp(SVD):
         params = super().get_params()
         params.pop("biased", None)
         return params
+
+    def memory_estimate(self, n_users, n_items, n_ratings):
+        return self._surprise_memory_estimate(n_users, n_items, n_ratings)
 
     def _surprise_algo(self):
         from surprise import SVDpp as SurpriseSVDpp
@@ -208,6 +243,7 @@ class NMF(SVD):
     """Non-negative matrix factorisation (Luo et al. 2014), Surprise's NMF defaults."""
 
     name = "nmf"
+    reports_progress = False
     formula = r"\hat r_{ui} = q_i^\top p_u,\quad p_u, q_i \ge 0"
     explanation = (
         "Factors constrained to be non-negative, fitted by multiplicative updates, so each factor reads "
@@ -234,6 +270,12 @@ class NMF(SVD):
 
     def get_params(self):
         return {k: getattr(self, k) for k in ("n_factors", "n_epochs", "reg_pu", "reg_qi", "random_state")}
+
+    def memory_estimate(self, n_users, n_items, n_ratings):
+        return self._surprise_memory_estimate(n_users, n_items, n_ratings)
+
+    def _fit(self, dataset: Dataset) -> None:
+        self._fit_surprise(dataset)
 
     def _surprise_algo(self):
         from surprise import NMF as SurpriseNMF
