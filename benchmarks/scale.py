@@ -13,7 +13,13 @@ Surprise ranks by calling ``predict`` per (user, item): at these sizes a
 1,000-user sample would take hours, so its top-10 is timed on
 ``--surprise-users`` users (default 100) and scaled to 1,000 (marked "~").
 
-Run: python benchmarks/scale.py --size 1M [--size 5M] [--models knn-item,als]
+The rating models in ``HOLDOUT`` ("svd" and "surprise SVD") are fitted on
+the same seeded 90 % of the rows and scored by RMSE on the other 10 %; after
+the table, a line per size compares the two: fit seconds and their ratio,
+both RMSEs and the largest difference between their hold-out predictions
+(the project's SVD reproduces Surprise's SGD, so it should be 0).
+
+Run: python benchmarks/scale.py --size 1M [--size 5M] [--models "svd,surprise SVD"]
 The 25M row takes up to an hour on 2 cores and is not run in CI.
 """
 from __future__ import annotations
@@ -56,6 +62,9 @@ MODELS = {
     "surprise KNNBasic user": ("surprise", "KNNBasic", {"user_based": True}),
     "surprise SVD": ("surprise", "SVD", {}),
 }
+#: Labels fitted on 90 % of the rows and scored by RMSE on the same 10 % hold-out.
+HOLDOUT = ("svd", "surprise SVD")
+HOLDOUT_SHARE, HOLDOUT_SEED = 0.1, 2024
 
 
 def shape(n_ratings: int) -> tuple[int, int]:
@@ -104,6 +113,17 @@ def surprise_knn_bytes(n_x: int, n_ratings: int) -> float:
     return 3 * 8 * n_x**2 + memory.SURPRISE_BYTES_PER_RATING * n_ratings
 
 
+def holdout_split(n_ratings: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded (train rows, test rows), each in row order: the same split for every model of a size."""
+    order = np.random.default_rng(HOLDOUT_SEED).permutation(n_ratings)
+    n_test = int(round(HOLDOUT_SHARE * n_ratings))
+    return np.sort(order[n_test:]), np.sort(order[:n_test])
+
+
+def predictions_path(data_path: str, label: str) -> str:
+    return f"{data_path}.{label.replace(' ', '_')}.predictions.npy"
+
+
 def peak_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GIB
 
@@ -130,13 +150,21 @@ def run_one(label: str, data_path: str, surprise_users: int) -> dict:
     del frame, arrays
     sample = np.random.default_rng(1).choice(dataset.n_users, min(SAMPLE_USERS, dataset.n_users), replace=False)
     row = {"users": dataset.n_users, "items": dataset.n_items, "ratings": dataset.n_ratings}
+    test = None
+    if label in HOLDOUT:
+        train_rows, test_rows = holdout_split(dataset.n_ratings)
+        frame = dataset.interactions
+        test = (frame["user_idx"].to_numpy()[test_rows], frame["item_idx"].to_numpy()[test_rows],
+                frame["rating"].to_numpy(dtype=np.float64)[test_rows])
+        dataset = dataset.subset(train_rows, name="scale-train")  # keeps the vocabularies
+        del frame, train_rows, test_rows
     before = rss_gib()
     row["rss_before"] = before
     if engine == "project":
-        from recsys_core.models import make_model
-        from recsys_core.models._neighbours import warm_up
+        from recsys_core.models import make_model, warm_up_kernels
 
-        warm_up()  # numba's one-off compile is not fit time
+        warm_up_kernels()  # numba's one-off compile is not fit time
+        row["rss_before"] = rss_gib()  # nor fit memory
         model = make_model(name, **params)
         row["estimate"] = model.memory_estimate(dataset.n_users, dataset.n_items, dataset.n_ratings) / GIB
         start = time.perf_counter()
@@ -150,6 +178,9 @@ def run_one(label: str, data_path: str, surprise_users: int) -> dict:
         model.recommend_indices(sample, n=10)
         row["top10"] = time.perf_counter() - start
         row["status"] = "ok" + (" (sparse top-k)" if getattr(model, "sparse_", False) else "")
+        if test is not None:
+            estimates, _ = model.predict_indices(test[0], test[1])
+            score_holdout(row, estimates, test[2], predictions_path(data_path, label))
         return row
     import surprise
 
@@ -187,7 +218,29 @@ def run_one(label: str, data_path: str, surprise_users: int) -> dict:
     row["top10"] = (time.perf_counter() - start) * len(sample) / max(1, len(timed))
     row["top10_scaled"] = len(timed) < len(sample)
     row["status"] = "ok"
+    if test is not None:
+        estimates = np.array([algo.predict(int(user), int(item)).est for user, item in zip(test[0], test[1])])
+        score_holdout(row, estimates, test[2], predictions_path(data_path, label))
     return row
+
+
+def score_holdout(row: dict, estimates: np.ndarray, ratings: np.ndarray, path: str) -> None:
+    """RMSE on the hold-out into the row; the predictions to ``path`` for the parent's comparison."""
+    row["rmse"] = float(np.sqrt(np.mean((estimates - ratings) ** 2)))
+    row["test_ratings"] = len(ratings)
+    row["status"] += f", RMSE {row['rmse']:.4f} on {HOLDOUT_SHARE:.0%} hold-out (fit on the rest)"
+    np.save(path, estimates)
+
+
+def compare_holdout(size: str, rows: dict, data_path: str) -> str | None:
+    """One line: fit seconds, ratio and RMSE of the HOLDOUT models, and their largest prediction gap."""
+    ours, theirs = (rows.get(label, {}) for label in HOLDOUT)
+    if "rmse" not in ours or "rmse" not in theirs:
+        return None
+    gap = np.abs(np.load(predictions_path(data_path, HOLDOUT[0])) - np.load(predictions_path(data_path, HOLDOUT[1])))
+    return (f"<!-- {size}: {HOLDOUT[0]} fit {ours['fit']:,.1f} s vs {HOLDOUT[1]} {theirs['fit']:,.1f} s "
+            f"({theirs['fit'] / ours['fit']:.1f}x faster); RMSE {ours['rmse']:.6f} vs {theirs['rmse']:.6f} on "
+            f"{ours['test_ratings']:,} hold-out ratings; max |prediction difference| {gap.max():.3g} -->")
 
 
 # ----------------------------------------------------------------- parent
@@ -233,6 +286,7 @@ def main() -> None:
             print(f"<!-- {size}: {users.max() + 1:,} users x {items.max() + 1:,} items x {len(ratings):,} ratings, "
                   f"generated in {time.perf_counter() - start:.1f} s -->", flush=True)
             del users, items, ratings
+            rows = {}
             for label in labels:
                 command = [sys.executable, __file__, "--child", label, "--data", path,
                            "--surprise-users", str(args.surprise_users)]
@@ -243,7 +297,11 @@ def main() -> None:
                 else:  # killed (e.g. by the kernel's OOM killer) or crashed
                     tail = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
                     row = {"status": f"failed: {tail[:120]}"}
+                rows[label] = row
                 print(format_row(size, label, row), flush=True)
+            comparison = compare_holdout(size, rows, path)
+            if comparison:
+                print(comparison, flush=True)
 
 
 if __name__ == "__main__":
