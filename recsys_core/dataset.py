@@ -39,15 +39,63 @@ def default_relevance_threshold(rating_scale: tuple[float, float]) -> float:
     return float(low + 0.75 * (high - low))
 
 
-def _fingerprint(*frames: pd.DataFrame | None) -> str:
+def _fingerprint(*frames: pd.DataFrame | np.ndarray | None) -> str:
     digest = hashlib.sha256()
     for frame in frames:
         if frame is None:
             digest.update(b"<none>")
             continue
+        if isinstance(frame, np.ndarray):  # a numeric column: its bytes, without a hash per row first
+            digest.update(str(frame.dtype).encode())
+            digest.update(memoryview(np.ascontiguousarray(frame)).cast("B"))
+            continue
         digest.update(",".join(map(str, frame.columns)).encode())
         digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()[:16]
+
+
+def _interaction_parts(frame: pd.DataFrame, user_ids: np.ndarray, item_ids: np.ndarray) -> list:
+    """What the fingerprint hashes for the interactions: the rows as indices and values, plus the vocabularies.
+
+    Equal rows give equal indices and vocabularies, so these identify the same
+    content as the raw ids would, without hashing a string per row.
+    """
+    columns = ["user_idx", "item_idx", RATING] + ([TIMESTAMP] if TIMESTAMP in frame.columns else [])
+    return [frame[c].to_numpy() for c in columns] + [pd.DataFrame({"user": user_ids.astype(str)}),
+                                                     pd.DataFrame({"item": item_ids.astype(str)})]
+
+
+def _vocabulary(ids: pd.Series, vocabulary: np.ndarray | None) -> tuple[np.ndarray, pd.Series, np.ndarray]:
+    """(vocabulary, the ids as a categorical over it, each row's index into it).
+
+    Without a vocabulary given it is the ids in order of first appearance.
+    Categorical ids are mapped through their categories (one string each),
+    plain ids hashed once per row. The categorical column holds a string per
+    distinct id and an integer per row: a fifth of the memory of a string per row.
+    """
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        codes = ids.cat.codes.to_numpy()
+        categories = pd.Index(ids.cat.categories, dtype=str)
+        if vocabulary is None:
+            order = pd.unique(codes)
+            vocabulary = np.asarray(categories.take(order), dtype=object)
+            position = np.full(len(categories), -1, dtype=np.int64)
+            position[order] = np.arange(len(order))
+        else:
+            vocabulary = np.asarray(vocabulary, dtype=object)
+            position = pd.Index(vocabulary).get_indexer(categories)
+        index = position[codes]
+    else:
+        text = ids.astype(str)
+        if vocabulary is None:
+            vocabulary = pd.unique(text.to_numpy())
+        vocabulary = np.asarray(vocabulary, dtype=object)
+        index = pd.Index(vocabulary).get_indexer(text)
+    if (index < 0).any():
+        raise ValueError("interactions hold ids outside the given vocabulary")
+    index = index.astype(np.int32)
+    column = pd.Categorical.from_codes(index, categories=pd.Index(vocabulary, dtype=str), validate=False)
+    return vocabulary, pd.Series(column, index=ids.index), index
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,7 +110,9 @@ class Dataset:
         One row per (user, item) pair in file order after clean-up, with
         columns ``user``, ``item`` (raw ids, str), ``rating`` (float),
         optionally ``timestamp`` (int64 seconds), and ``user_idx``,
-        ``item_idx`` (dense indices into the vocabularies).
+        ``item_idx`` (dense indices into the vocabularies). ``user`` and
+        ``item`` are categoricals over the vocabularies (their codes are the
+        indices): the same strings, stored once per id.
     user_ids, item_ids : ndarray of str
         Vocabularies: index -> raw id. Splits keep the full vocabularies of the
         data set they come from, so indices agree between train and test.
@@ -105,6 +155,7 @@ class Dataset:
         report: Iterable[str] = (),
         user_ids: np.ndarray | None = None,
         item_ids: np.ndarray | None = None,
+        _indexed: bool = False,
     ) -> "Dataset":
         """Build from clean frames (validation has already happened in data.py).
 
@@ -112,26 +163,23 @@ class Dataset:
         ``timestamp``. ``items``/``users`` need an ``item``/``user`` column;
         rows for ids outside the vocabulary are dropped, missing ids get a
         row with empty text (title = raw id). Pass ``user_ids``/``item_ids``
-        to keep a larger vocabulary (used by splits).
+        to keep a larger vocabulary (used by splits). ``user`` and ``item``
+        may be categorical (as ``recsys_core.data`` passes them): the
+        vocabularies then come from the codes, without hashing a string per
+        row. ``_indexed`` (for :meth:`subset` only) trusts the frame's
+        ``user_idx`` / ``item_idx`` columns as indices into the given vocabularies.
         """
-        frame = interactions.copy()
-        frame[USER] = frame[USER].astype(str)
-        frame[ITEM] = frame[ITEM].astype(str)
-        frame[RATING] = frame[RATING].astype(np.float64)
-        if TIMESTAMP in frame.columns:
+        # A shallow copy: pandas' copy-on-write keeps the caller's frame as it was when columns are replaced.
+        frame = interactions.copy(deep=False)
+        if not (frame[RATING].dtype == np.float64):
+            frame[RATING] = frame[RATING].astype(np.float64)
+        if TIMESTAMP in frame.columns and not (frame[TIMESTAMP].dtype == np.int64):
             frame[TIMESTAMP] = frame[TIMESTAMP].astype(np.int64)
-        if user_ids is None:
-            user_ids = pd.unique(frame[USER].to_numpy())
-        if item_ids is None:
-            item_ids = pd.unique(frame[ITEM].to_numpy())
-        user_ids = np.asarray(user_ids, dtype=object)
-        item_ids = np.asarray(item_ids, dtype=object)
-        user_index = pd.Index(user_ids)
-        item_index = pd.Index(item_ids)
-        frame["user_idx"] = user_index.get_indexer(frame[USER]).astype(np.int32)
-        frame["item_idx"] = item_index.get_indexer(frame[ITEM]).astype(np.int32)
-        if (frame["user_idx"] < 0).any() or (frame["item_idx"] < 0).any():
-            raise ValueError("interactions hold ids outside the given vocabulary")
+        if _indexed:
+            user_ids, item_ids = np.asarray(user_ids, dtype=object), np.asarray(item_ids, dtype=object)
+        else:
+            user_ids, frame[USER], frame["user_idx"] = _vocabulary(frame[USER], user_ids)
+            item_ids, frame[ITEM], frame["item_idx"] = _vocabulary(frame[ITEM], item_ids)
         columns = [USER, ITEM, RATING] + ([TIMESTAMP] if TIMESTAMP in frame.columns else [])
         frame = frame[columns + ["user_idx", "item_idx"]].reset_index(drop=True)
 
@@ -154,7 +202,8 @@ class Dataset:
             users=users,
             report=tuple(report),
         )
-        fingerprint = _fingerprint(frame[columns], items, users) + f"-{rating_scale}-{implicit}"
+        fingerprint = _fingerprint(*_interaction_parts(frame, user_ids, item_ids), items, users)
+        fingerprint += f"-{rating_scale}-{implicit}"
         object.__setattr__(dataset, "fingerprint", hashlib.sha256(fingerprint.encode()).hexdigest()[:16])
         return dataset
 
@@ -166,7 +215,7 @@ class Dataset:
         """
         part = self.interactions.iloc[np.asarray(rows)]
         return Dataset.from_frames(
-            part.drop(columns=["user_idx", "item_idx"]),
+            part,
             name=name or self.name,
             rating_scale=self.rating_scale,
             implicit=self.implicit,
@@ -175,6 +224,7 @@ class Dataset:
             report=self.report,
             user_ids=self.user_ids,
             item_ids=self.item_ids,
+            _indexed=True,  # the rows keep their indices into the same vocabularies
         )
 
     # ------------------------------------------------------------- accessors

@@ -55,9 +55,10 @@ from typing import Mapping
 
 import pandas as pd
 
-from ..dataset import Dataset
+from ..dataset import ITEM, USER, Dataset
 from ..errors import DataValidationError
 from ._shared import ROLE_NAMES, FileFormat, Layout, Source
+from .columnar import _read_head
 from .detection import _sniff
 from .known_formats import _ML100K_GENRES, TOP_BOOK_TAGS  # noqa: F401  (re-exported: tests read them)
 from .metadata import _items_from_table, _load_metadata, _users_from_table
@@ -118,7 +119,9 @@ def detect_format(
     DataValidationError
         If the file is empty, binary or has no separable columns.
     """
-    return _sniff(_read_text(source, name), kind, {"separator": separator, "has_header": has_header})
+    # The head is enough to detect a large file's layout; small or unusual files are read whole.
+    text = _read_head(source, name) or _read_text(source, name)
+    return _sniff(text, kind, {"separator": separator, "has_header": has_header})
 
 
 def read_ratings(
@@ -174,7 +177,10 @@ def read_ratings(
     """
     ratings = _load_ratings(source, name, mapping, rating_scale, {"separator": separator, "has_header": has_header},
                             skip_bad_lines)
-    return ratings.frame, ratings.report
+    frame = ratings.frame
+    for column in (USER, ITEM):  # categories inside the package; text, as documented, outside
+        frame[column] = frame[column].astype(str)
+    return frame, ratings.report
 
 
 def read_items(

@@ -169,7 +169,10 @@ def _align(
     meta: pd.DataFrame, key: str, ids: pd.Series, meta_name: str, ratings_name: str, report: list[str]
 ) -> pd.DataFrame:
     """Drop metadata rows nobody rated; count rated ids without metadata."""
-    rated = pd.Index(pd.unique(ids.to_numpy()))
+    if isinstance(ids.dtype, pd.CategoricalDtype):  # the ratings' ids: one string per distinct id
+        rated = ids.cat.categories.take(pd.unique(ids.cat.codes.to_numpy()))
+    else:
+        rated = pd.Index(pd.unique(ids.to_numpy()))
     listed = meta[key].isin(rated).to_numpy()
     what = "items" if key == ITEM else "users"
     if not listed.any():

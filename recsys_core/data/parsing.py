@@ -19,6 +19,7 @@ from ._shared import (
     _QUOTED, _REPORT_LINES, _SEP_NAMES, _SHOW_ROWS, _SKIP_HINT, _TRAILING_FIELD, _UNIT_SEP, FileFormat, Layout,
     Source, _count, _line_list, _Table, _Text,
 )
+from .columnar import _parse_columnar, _read_head
 from .detection import _sniff
 from .reading import _read_text
 from .validation import MalformedLinesError
@@ -234,5 +235,11 @@ def _read_frame(
 def _load_table(
     source: Source, name: str | None, kind: str, layout: Layout | None = None, skip_bad_lines: bool = False
 ) -> _Table:
+    head = _read_head(source, name)
+    if head is not None:
+        fmt = _sniff(head, kind, layout)
+        table = _parse_columnar(source, head.name, fmt)
+        if table is not None:
+            return table
     text = _read_text(source, name)
     return _parse(text, _sniff(text, kind, layout), skip_bad_lines=skip_bad_lines)

@@ -1,6 +1,7 @@
 """Ratings: a parsed ratings file -> one clean (user, item, rating[, timestamp]) frame and its report."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Mapping
 
 import numpy as np
@@ -8,10 +9,11 @@ import pandas as pd
 
 from ..dataset import ITEM, RATING, TIMESTAMP, USER
 from ..errors import DataValidationError
-from ._shared import _RATING_ROLES, Layout, Source, _count, _find_column, _how_read, _Ratings, _Table
+from ._shared import _RATING_ROLES, FileFormat, Layout, Source, _count, _find_column, _how_read, _Ratings, _Table
+from .columnar import _parse_columnar, _read_head, _release_memory
 from .detection import _sniff
 from .parsing import _parse
-from .reading import _read_text
+from .reading import _check_fits, _read_text
 from .validation import (
     _clean_id_codes, _infer_scale, _parse_ratings, _parse_timestamps, _resolve_mapping, _rows_error, _skipping_malformed,
 )
@@ -25,7 +27,9 @@ def _load_ratings(
     layout: Layout | None = None,
     skip_bad_lines: bool = False,
 ) -> _Ratings:
-    text = _read_text(source, name)
+    _check_fits(source, name)
+    head = _read_head(source, name)
+    text = head or _read_text(source, name)
     fmt = _sniff(text, "ratings", layout)
     roles = _resolve_mapping(fmt, mapping, _RATING_ROLES, ("user", "item"))
     tag_column = _find_column(fmt.columns, "tag")
@@ -35,9 +39,15 @@ def _load_ratings(
             "Load it as the tags of the items file, or map the rating to none to load each tag as an interaction."
         )
     numeric = tuple(c for c in (roles["rating"], roles["timestamp"]) if c is not None)
-    table = _parse(text, fmt, numeric, skip_bad_lines)
+    ids = (roles["user"], roles["item"])
+    table = _parse_columnar(source, text.name, fmt, numeric, ids) if head is not None else None
+    if table is None:
+        table = _parse(text if head is None else _read_text(source, name), fmt, numeric, skip_bad_lines)
     del text  # the table holds what is needed; the text is as large as the file
-    return _skipping_malformed(table, lambda t: _ratings_from_table(t, roles, rating_scale), skip_bad_lines)
+    ratings = _skipping_malformed(table, lambda t: _ratings_from_table(t, roles, rating_scale), skip_bad_lines)
+    del table  # checked: from here on only the clean columns are held
+    _release_memory()
+    return _deduplicated(ratings, fmt)
 
 
 def _ratings_from_table(
@@ -46,34 +56,50 @@ def _ratings_from_table(
     rating_scale: tuple[float, float] | None,
 ) -> _Ratings:
     report = list(table.notes)
-    users, user_codes = _clean_id_codes(table, roles["user"], "user id", report)
-    items, item_codes = _clean_id_codes(table, roles["item"], "item id", report)
-    frame = pd.DataFrame({USER: users, ITEM: items})
+    user_ids, user_codes = _clean_id_codes(table, roles["user"], "user id", report)
+    item_ids, item_codes = _clean_id_codes(table, roles["item"], "item id", report)
+    # Ids as categories (one string per distinct id, an integer per row): Dataset.from_frames builds its
+    # vocabularies from the codes, so no string is hashed per row again.
+    columns = {USER: _categorical(user_codes, user_ids), ITEM: _categorical(item_codes, item_ids)}
     implicit = roles["rating"] is None
     if implicit:
-        frame[RATING] = 1.0
+        columns[RATING] = np.ones(len(user_codes))
         scale = (1.0, 1.0)
         note = " (the rating scale given was ignored)" if rating_scale is not None else ""
         report.append(f"{table.name}: no rating column: each row is one interaction (implicit feedback){note}.")
     else:
-        ratings, scale = _ratings_on_scale(table, roles["rating"], rating_scale, report)
-        frame[RATING] = ratings
+        columns[RATING], scale = _ratings_on_scale(table, roles["rating"], rating_scale, report)
     if roles["timestamp"] is not None:
         stamps = _parse_timestamps(table, roles["timestamp"], report)
         if stamps is not None:
-            frame[TIMESTAMP] = stamps
-    # One integer per (user, item) pair: comparing pairs of strings costs seconds and a GB on large files.
-    pairs = user_codes.astype(np.int64) * (int(item_codes.max(initial=0)) + 1) + item_codes
-    frame = _keep_latest(frame, pairs, table.name, report)
+            columns[TIMESTAMP] = stamps
+    frame = pd.DataFrame(columns, copy=False)  # the checked arrays as they are, not copies
+    return _Ratings(frame=frame, report=report, rating_scale=scale, implicit=implicit, name=table.name)
+
+
+def _deduplicated(ratings: _Ratings, fmt: FileFormat) -> _Ratings:
+    """One row per (user, item), and the report's summary line in front.
+
+    Runs after the checks, once the parsed table is let go: on a large file
+    with repeated pairs the copy of the rows kept is then the only large allocation.
+    """
+    frame, report = ratings.frame, list(ratings.report)
+    user_codes, item_codes = frame[USER].cat.codes.to_numpy(), frame[ITEM].cat.codes.to_numpy()
+    # Categories no row uses (rows skipped as malformed) are not counted.
+    n_users = int(np.count_nonzero(np.bincount(user_codes, minlength=1)))
+    n_items = int(np.count_nonzero(np.bincount(item_codes, minlength=1)))
+    del user_codes, item_codes
+    frame = _keep_latest(frame, ratings.name, report)
+    # Keeping the latest of duplicates never removes an id's last row: every id is still rated.
     report.insert(
         0,
-        f"{table.name}: {_count(len(frame), 'interaction' if implicit else 'rating')} by "
-        f"{_count(frame[USER].nunique(), 'user')} on {_count(frame[ITEM].nunique(), 'item')}. "
-        f"Read as {table.fmt.description}: {_how_read(table.fmt)}.",
+        f"{ratings.name}: {_count(len(frame), 'interaction' if ratings.implicit else 'rating')} by "
+        f"{_count(n_users, 'user')} on {_count(n_items, 'item')}. "
+        f"Read as {fmt.description}: {_how_read(fmt)}.",
     )
-    frame.attrs["rating_scale"] = scale
-    frame.attrs["implicit"] = implicit
-    return _Ratings(frame=frame, report=report, rating_scale=scale, implicit=implicit, name=table.name)
+    frame.attrs["rating_scale"] = ratings.rating_scale
+    frame.attrs["implicit"] = ratings.implicit
+    return replace(ratings, frame=frame, report=report)
 
 
 def _ratings_on_scale(
@@ -105,20 +131,24 @@ def _ratings_on_scale(
     return ratings, (low, high)
 
 
-def _keep_latest(frame: pd.DataFrame, pairs: np.ndarray, name: str, report: list[str]) -> pd.DataFrame:
-    """One row per (user, item) pair (``pairs``: one integer per pair): the latest by timestamp, else the
-    last in the file (counted in the report)."""
+def _keep_latest(frame: pd.DataFrame, name: str, report: list[str]) -> pd.DataFrame:
+    """One row per (user, item) pair: the latest by timestamp, else the last in the file (counted in the report).
+
+    The frame is copied only when rows go.
+    """
+    from ._latest import latest_rows  # numba: imported on first load, not with the package
+
+    times = frame[TIMESTAMP].to_numpy() if TIMESTAMP in frame.columns else None
+    keep = latest_rows(frame[USER].cat.codes.to_numpy(), frame[ITEM].cat.codes.to_numpy(), times)
+    if keep is None:  # the usual case
+        return frame
+    how = "by timestamp; the last line on equal times" if times is not None else "the last one in the file"
     before = len(frame)
-    if TIMESTAMP in frame.columns:
-        # Stable sort: equal times keep file order, so "latest" is then the last line.
-        order = np.argsort(frame[TIMESTAMP].to_numpy(), kind="stable")
-        latest = ~pd.Series(pairs[order]).duplicated(keep="last").to_numpy()
-        frame = frame.iloc[np.sort(order[latest])]
-        how = "by timestamp; the last line on equal times"
-    else:
-        frame = frame[~pd.Series(pairs).duplicated(keep="last").to_numpy()]
-        how = "the last one in the file"
-    frame = frame.reset_index(drop=True)
-    if len(frame) < before:
-        report.append(f"{name}: {before - len(frame):,} duplicate (user, item) rows: kept the latest ({how}).")
+    frame = frame[keep].reset_index(drop=True)
+    report.append(f"{name}: {before - len(frame):,} duplicate (user, item) rows: kept the latest ({how}).")
     return frame
+
+
+def _categorical(codes: np.ndarray, ids: np.ndarray) -> pd.Categorical:
+    """Ids as a categorical column: ``ids`` (distinct text) as the categories, ``codes`` per row."""
+    return pd.Categorical.from_codes(codes, categories=pd.Index(ids, dtype=str), validate=False)

@@ -160,35 +160,42 @@ def _resolve_mapping(
 
 
 def _clean_ids(table: _Table, column: str, what: str, report: list[str]) -> pd.Series:
-    return _clean_id_codes(table, column, what, report)[0]
+    ids, codes = _clean_id_codes(table, column, what, report)
+    return pd.Series(pd.array(ids, dtype=str).take(codes))
 
 
-def _clean_id_codes(table: _Table, column: str, what: str, report: list[str]) -> tuple[pd.Series, np.ndarray]:
-    """The ids stripped (text, as written), and a dense integer code per row: equal ids, equal codes.
+def _clean_id_codes(table: _Table, column: str, what: str, report: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ids stripped (text, as written, in order of first appearance) and each row's index into them.
 
-    Cleaned once per distinct id and spread back by the codes, never a string
-    object per row: a ratings file repeats each id many times (see
-    benchmarks/load_memory.py). The codes let the caller compare ids as integers.
+    Cleaned once per distinct id, never a string object per row: a ratings
+    file repeats each id many times (see benchmarks/load_memory.py). The codes
+    let the caller compare and group ids as integers.
     """
-    # Factorised as read: to_numpy() first would make a string object per row.
-    codes, distinct = pd.factorize(table.frame[column], use_na_sentinel=False)
+    values = table.frame[column]
+    if isinstance(values.dtype, pd.CategoricalDtype):  # read by pyarrow: one string per distinct id already
+        codes, distinct = values.cat.codes.to_numpy(), values.cat.categories
+    else:  # factorised as read: to_numpy() first would make a string object per row
+        codes, distinct = pd.factorize(values, use_na_sentinel=False)
     cleaned = pd.Series(np.asarray(distinct, dtype=object), dtype=object).astype(str).str.strip()
-    missing = _missing(cleaned).to_numpy()[codes]
-    if missing.any():
+    missing_ids = _missing(cleaned).to_numpy()
+    missing = missing_ids[codes] if missing_ids.any() else None  # a row per id only when some id is empty
+    if missing is not None and missing.any():
         raise _rows_error(
             table, column, missing, "is empty (or NaN)", f"a {what} on every row",
             "Fill in or delete these rows, then load the file again.", malformed=True,
         )
     # Ids exported through a float column ("12.0") would never match "12" in
     # the other files.
-    first = cleaned.iloc[codes[0]] if len(codes) else ""
+    first = cleaned.iloc[int(codes[0])] if len(codes) else ""
     if first.endswith(".0") and cleaned.str.fullmatch(r"\d+\.0").all():
         cleaned = cleaned.str.slice(0, -2)
         report.append(f"{table.name}: {what}s written like '12.0' read as '12'.")
     # Cleaning can make two spellings one id (" 7" and "7"): codes of the cleaned ids.
     merged, ids = pd.factorize(cleaned.to_numpy(dtype=object))
-    row_codes = merged[codes]
-    return pd.Series(pd.array(np.asarray(ids, dtype=object), dtype=str).take(row_codes)), row_codes
+    codes = codes.astype(np.int32, copy=False) if len(ids) < 2**31 else codes
+    if len(ids) < len(cleaned):
+        codes = merged.astype(codes.dtype)[codes]
+    return np.asarray(ids, dtype=object), codes
 
 
 #: Largest rating magnitude read: beyond it a "rating" is an id or a total in the wrong column, and its
@@ -229,6 +236,8 @@ def _parse_ratings(table: _Table, column: str, report: list[str]) -> np.ndarray:
 
 
 def _within_limit(table: _Table, column: str, ratings: np.ndarray) -> np.ndarray:
+    if len(ratings) and -_RATING_LIMIT <= ratings.min() and ratings.max() <= _RATING_LIMIT:
+        return ratings  # the usual case, checked without an array per row
     huge = np.abs(ratings) > _RATING_LIMIT
     if huge.any():
         raise _rows_error(
@@ -243,6 +252,7 @@ def _within_limit(table: _Table, column: str, ratings: np.ndarray) -> np.ndarray
 def _infer_scale(values: np.ndarray) -> tuple[float, float]:
     """Snap the observed range to the common scales (1-5, 0.5-5, 1-10 ...)."""
     low, high = float(values.min()), float(values.max())
+    values = pd.unique(values)  # a rating file holds a handful of distinct values
     whole = bool(np.all(values == np.round(values)))
     halves = bool(np.all(values * 2 == np.round(values * 2)))
     for (lo, hi), ok in (
@@ -297,7 +307,8 @@ def _seconds(table: _Table, column: str, numbers: np.ndarray, report: list[str])
     milliseconds = np.median(numbers) > 1e11  # milliseconds since 1970 (Java, JavaScript exports)
     seconds = numbers / 1000.0 if milliseconds else numbers
     # Checked before the cast: a larger value would wrap around int64 silently.
-    beyond = np.abs(seconds) > _TIME_LIMIT
+    within = len(seconds) and -_TIME_LIMIT <= seconds.min() and seconds.max() <= _TIME_LIMIT
+    beyond = np.zeros(0, dtype=bool) if within else np.abs(seconds) > _TIME_LIMIT
     if beyond.any():
         raise _rows_error(
             table, column, beyond, "is not a time (too far from 1970)",
@@ -307,4 +318,6 @@ def _seconds(table: _Table, column: str, numbers: np.ndarray, report: list[str])
         )
     if milliseconds:
         report.append(f"{table.name}: timestamps in milliseconds converted to seconds.")
-    return np.floor(seconds).astype(np.int64)
+    whole = seconds.astype(np.int64)  # toward zero; below, one less where that rounded a negative time up
+    whole -= whole > seconds
+    return whole
