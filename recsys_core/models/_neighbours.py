@@ -166,6 +166,151 @@ if njit is not None:
         return sum_w, sum_wv, count
 
 
+    @njit(cache=True, nogil=True)
+    def _accumulate(acc, measure, x_columns, x_values, lo, hi, y_indptr, y_members, y_values):  # pragma: no cover
+        """Add one x row's co-rated sums into acc, every co-occurrence, no bookkeeping of who was touched.
+
+        One loop per measure, so the innermost loop has no branch: it is the whole fit's hot path.
+        """
+        if measure == 0:
+            for p in range(lo, hi):
+                y = x_columns[p]
+                r = x_values[p]
+                for q in range(y_indptr[y], y_indptr[y + 1]):
+                    b = y_members[q]
+                    v = y_values[q]
+                    acc[b, 0] += 1.0
+                    acc[b, 1] += (r - v) * (r - v)
+        elif measure == 2:
+            for p in range(lo, hi):
+                y = x_columns[p]
+                r = x_values[p]
+                for q in range(y_indptr[y], y_indptr[y + 1]):
+                    b = y_members[q]
+                    v = y_values[q]
+                    acc[b, 0] += 1.0
+                    acc[b, 1] += r * v
+                    acc[b, 2] += r * r
+                    acc[b, 3] += v * v
+                    acc[b, 4] += r
+                    acc[b, 5] += v
+        else:
+            for p in range(lo, hi):
+                y = x_columns[p]
+                r = x_values[p]
+                for q in range(y_indptr[y], y_indptr[y + 1]):
+                    b = y_members[q]
+                    v = y_values[q]
+                    acc[b, 0] += 1.0
+                    acc[b, 1] += r * v
+                    acc[b, 2] += r * r
+                    acc[b, 3] += v * v
+
+    @njit(cache=True, nogil=True)
+    def _accumulate_touched(acc, touched, measure, x_columns, x_values, lo, hi, y_indptr, y_members,
+                            y_values):  # pragma: no cover - compiled
+        """:func:`_accumulate` for a light row: also lists each x it touches (first touch order); returns how many."""
+        width = acc.shape[1]
+        n_touched = 0
+        for p in range(lo, hi):
+            y = x_columns[p]
+            r = x_values[p]
+            for q in range(y_indptr[y], y_indptr[y + 1]):
+                b = y_members[q]
+                v = y_values[q]
+                if acc[b, 0] == 0.0:
+                    touched[n_touched] = b
+                    n_touched += 1
+                acc[b, 0] += 1.0
+                if measure == 0:
+                    acc[b, 1] += (r - v) * (r - v)
+                else:
+                    acc[b, 1] += r * v
+                    acc[b, 2] += r * r
+                    acc[b, 3] += v * v
+                    if width == 6:
+                        acc[b, 4] += r
+                        acc[b, 5] += v
+        return n_touched
+
+    @njit(cache=True, nogil=True)
+    def _similarity(acc, b, measure, min_support, shrinkage):  # pragma: no cover - compiled
+        """The formulas of similarity_block from one x's co-rated sums. msd sums (r - v)^2 directly:
+        equal to sq_i + sq_j - 2 prods exactly for ratings on a half-star grid."""
+        f = acc[b, 0]
+        if measure == 0:
+            return 1.0 / (acc[b, 1] / f + 1.0) if f >= min_support else 0.0
+        if measure == 1:
+            denominator = np.sqrt(acc[b, 2] * acc[b, 3])
+            return acc[b, 1] / denominator if f >= min_support and denominator > 0 else 0.0
+        if measure == 2:
+            sum_i, sum_j = acc[b, 4], acc[b, 5]
+            denominator = np.sqrt((f * acc[b, 2] - sum_i ** 2) * (f * acc[b, 3] - sum_j ** 2))
+            if f >= min_support and denominator > 0:
+                return (f * acc[b, 1] - sum_i * sum_j) / denominator
+            return 0.0
+        denominator = np.sqrt(acc[b, 2] * acc[b, 3])
+        if f >= max(2, min_support) and denominator > 0:
+            return acc[b, 1] / denominator * ((f - 1) / (f - 1 + shrinkage))
+        return 0.0
+
+    @njit(cache=True, nogil=True)
+    def _select_top(cand_index, cand_value, n_cand, keep, ascending, scratch, tied, picked_index,
+                    picked_value):  # pragma: no cover - compiled
+        """The ``keep`` largest of cand_value[:n_cand] into picked_*; ties at the threshold: lowest index first.
+
+        ``ascending``: cand_index is sorted, so tied candidates come lowest first.
+        A many-candidate row first finds, on a strided sample, a value t with
+        (probably) a few times ``keep`` candidates >= t, and selects among
+        those only; the k-th largest overall is >= t whenever at least
+        ``keep`` candidates are >= t, so the result is the same (else: all).
+        """
+        if n_cand <= keep:
+            for c in range(n_cand):
+                picked_index[c] = cand_index[c]
+                picked_value[c] = cand_value[c]
+            return n_cand
+        n_pool = n_cand
+        pool_index, pool_value = cand_index, cand_value
+        if n_cand > 16 * keep:
+            n_sample = min(1024, n_cand)
+            step = n_cand // n_sample
+            for j in range(n_sample):
+                scratch[j] = cand_value[j * step]
+            rank = min(n_sample, 2 * keep * n_sample // n_cand + 16)
+            t = _kth_largest(scratch, n_sample, rank)
+            # Compact the candidates >= t (order kept) into the back half of scratch / tied.
+            n_pool = 0
+            base = n_cand // 2 + 1
+            for c in range(n_cand):
+                if cand_value[c] >= t:
+                    if n_pool < n_cand - base:
+                        scratch[base + n_pool] = cand_value[c]
+                        tied[base + n_pool] = cand_index[c]
+                    n_pool += 1
+            if n_pool >= keep and n_pool <= n_cand - base:
+                pool_index, pool_value = tied[base:base + n_pool], scratch[base:base + n_pool]
+            else:
+                n_pool = n_cand
+        for c in range(n_pool):
+            scratch[c] = pool_value[c]
+        kth = _kth_largest(scratch, n_pool, keep)
+        n_out = 0
+        n_tied = 0
+        for c in range(n_pool):
+            if pool_value[c] > kth:
+                picked_index[n_out] = pool_index[c]
+                picked_value[n_out] = pool_value[c]
+                n_out += 1
+            elif pool_value[c] == kth:
+                tied[n_tied] = pool_index[c]
+                n_tied += 1
+        ties = tied[:n_tied] if ascending else np.sort(tied[:n_tied])
+        for c in range(keep - n_out):
+            picked_index[n_out + c] = ties[c]
+            picked_value[n_out + c] = kth
+        return keep
+
     @njit(cache=True, nogil=True, parallel=True)
     def _top_similar(x_indptr, x_columns, x_values, y_indptr, y_members, y_values, measure, min_support,
                      shrinkage, keep, start, stop, n_threads):  # pragma: no cover - compiled
@@ -173,7 +318,11 @@ if njit is not None:
 
         Co-rated sums are accumulated over co-occurrences only (x -> its y's ->
         their other raters), so the work follows the data, not n x n; each
-        thread owns one set of length-n accumulators and resets only what it touched.
+        thread owns one set of length-n accumulators. A heavy row (more
+        co-occurrences than n / 2, most rows under Zipf popularity) adds
+        without bookkeeping and then scans all n accumulators in order; a light
+        row lists what it touched and visits only those. Either way each pair's
+        sums are added in the row's y order, so the values are the same.
         """
         n_x = x_indptr.shape[0] - 1
         n_rows = stop - start
@@ -189,101 +338,52 @@ if njit is not None:
             cand_index = np.empty(n_x + 1, np.int64)
             cand_value = np.empty(n_x + 1)
             scratch = np.empty(n_x + 1)
-            picked = np.empty(keep, np.int64)
+            picked_index = np.empty(keep, np.int64)
+            picked_value = np.empty(keep)
             for a in range(start + thread, stop, n_threads):
-                n_touched = 0
-                for p in range(x_indptr[a], x_indptr[a + 1]):
-                    y = x_columns[p]
-                    r = x_values[p]
-                    for q in range(y_indptr[y], y_indptr[y + 1]):
-                        b = y_members[q]
-                        v = y_values[q]
-                        if acc[b, 0] == 0.0:
-                            touched[n_touched] = b
-                            n_touched += 1
-                        acc[b, 0] += 1.0
-                        if width == 2:
-                            acc[b, 1] += (r - v) * (r - v)
-                        else:
-                            acc[b, 1] += r * v
-                            acc[b, 2] += r * r
-                            acc[b, 3] += v * v
-                            if width == 6:
-                                acc[b, 4] += r
-                                acc[b, 5] += v
-                # The formulas of similarity_block. msd sums (r - v)^2 directly: equal to
-                # sq_i + sq_j - 2 prods exactly for ratings on a half-star grid.
+                lo, hi = x_indptr[a], x_indptr[a + 1]
+                work = 0
+                for p in range(lo, hi):
+                    work += y_indptr[x_columns[p] + 1] - y_indptr[x_columns[p]]
+                # Candidates (x, similarity > 0); the diagonal is 1 (also for a row without ratings).
                 n_cand = 0
-                has_self = False
-                for t in range(n_touched):
-                    b = touched[t]
-                    f = acc[b, 0]
-                    if b == a:
-                        sim = 1.0
-                        has_self = True
-                    elif measure == 0:
-                        sim = 1.0 / (acc[b, 1] / f + 1.0) if f >= min_support else 0.0
-                    elif measure == 1:
-                        denominator = np.sqrt(acc[b, 2] * acc[b, 3])
-                        sim = acc[b, 1] / denominator if f >= min_support and denominator > 0 else 0.0
-                    elif measure == 2:
-                        sum_i, sum_j = acc[b, 4], acc[b, 5]
-                        denominator = np.sqrt((f * acc[b, 2] - sum_i ** 2) * (f * acc[b, 3] - sum_j ** 2))
-                        if f >= min_support and denominator > 0:
-                            sim = (f * acc[b, 1] - sum_i * sum_j) / denominator
-                        else:
-                            sim = 0.0
-                    else:
-                        denominator = np.sqrt(acc[b, 2] * acc[b, 3])
-                        if f >= max(2, min_support) and denominator > 0:
-                            sim = acc[b, 1] / denominator * ((f - 1) / (f - 1 + shrinkage))
-                        else:
-                            sim = 0.0
-                    if sim > 0:
-                        cand_index[n_cand] = b
-                        cand_value[n_cand] = sim
-                        n_cand += 1
-                    for w in range(width):
-                        acc[b, w] = 0.0
-                if not has_self:  # a row without ratings still keeps its diagonal 1
-                    cand_index[n_cand] = a
-                    cand_value[n_cand] = 1.0
-                    n_cand += 1
-                row = a - start
-                if n_cand <= keep:
-                    n_out = n_cand
-                    for c in range(n_cand):
-                        picked[c] = cand_index[c]
+                dense = 2 * work > n_x
+                if dense:
+                    _accumulate(acc, measure, x_columns, x_values, lo, hi, y_indptr, y_members, y_values)
+                    for b in range(n_x):
+                        if acc[b, 0] != 0.0:
+                            sim = 1.0 if b == a else _similarity(acc, b, measure, min_support, shrinkage)
+                            if sim > 0:
+                                cand_index[n_cand] = b
+                                cand_value[n_cand] = sim
+                                n_cand += 1
+                            for w in range(width):
+                                acc[b, w] = 0.0
                 else:
-                    for c in range(n_cand):
-                        scratch[c] = cand_value[c]
-                    kth = _kth_largest(scratch, n_cand, keep)
-                    # Ties at the threshold: the lowest column indices, so the result is deterministic.
-                    n_out = 0
-                    n_tied = 0
-                    for c in range(n_cand):
-                        if cand_value[c] > kth:
-                            picked[n_out] = cand_index[c]
-                            n_out += 1
-                        elif cand_value[c] == kth:
-                            touched[n_tied] = cand_index[c]
-                            n_tied += 1
-                    tied = np.sort(touched[:n_tied])
-                    for c in range(keep - n_out):
-                        picked[n_out + c] = tied[c]
-                    n_out = keep
-                # Column-sorted output (canonical CSR); values looked up again by index.
-                chosen = np.sort(picked[:n_out])
+                    n_touched = _accumulate_touched(acc, touched, measure, x_columns, x_values, lo, hi, y_indptr,
+                                                    y_members, y_values)
+                    for t in range(n_touched):
+                        b = touched[t]
+                        sim = 1.0 if b == a else _similarity(acc, b, measure, min_support, shrinkage)
+                        if sim > 0:
+                            cand_index[n_cand] = b
+                            cand_value[n_cand] = sim
+                            n_cand += 1
+                        for w in range(width):
+                            acc[b, w] = 0.0
+                    if hi == lo:  # a row without ratings still keeps its diagonal 1
+                        cand_index[n_cand] = a
+                        cand_value[n_cand] = 1.0
+                        n_cand += 1
+                n_out = _select_top(cand_index, cand_value, n_cand, keep, dense, scratch, touched, picked_index,
+                                    picked_value)
+                # Column-sorted output (canonical CSR).
+                row = a - start
+                order = np.argsort(picked_index[:n_out])
                 for c in range(n_out):
-                    out_index[row, c] = chosen[c]
+                    out_index[row, c] = picked_index[order[c]]
+                    out_value[row, c] = picked_value[order[c]]
                 out_count[row] = n_out
-                # Map chosen columns back to their similarity (acc was reset: reuse a column as a lookup).
-                for c in range(n_cand):
-                    acc[cand_index[c], 0] = cand_value[c]
-                for c in range(n_out):
-                    out_value[row, c] = acc[chosen[c], 0]
-                for c in range(n_cand):
-                    acc[cand_index[c], 0] = 0.0
         return out_index, out_value, out_count
 
 
