@@ -212,3 +212,33 @@ def test_a_file_too_large_for_free_memory_is_refused_before_reading(tmp_path, mo
         load_dataset(gzip.compress(path.read_bytes()), name="ratings.csv.gz")
     monkeypatch.undo()
     assert load_dataset(path).n_ratings > 0
+
+
+_BASE = _text(_lines(seed=7)).encode()
+_CORRUPTIONS = [b"", b",", b"\n", b"\n\n", b"\r", b"\r\n", b'"', b'"a,b"', b"\t", b";", b" ", b"nan", b"inf", b"-",
+                b"\x00", b"\xe9", b"\xc3\xa9", b"\xef\xbb\xbf", b"1e400", b"9" * 30, b"x", b"::", b"|"]
+
+
+def test_corrupted_large_files_give_the_same_result_or_message_both_ways(tmp_path, monkeypatch):
+    """Differential fuzzing: random bytes written into a clean large file; both paths must agree."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    edits = st.lists(st.tuples(st.integers(0, len(_BASE) - 1), st.sampled_from(_CORRUPTIONS), st.booleans()),
+                     min_size=1, max_size=3)
+    outcomes = []
+
+    @settings(deadline=None, derandomize=True, database=None, max_examples=25,
+              suppress_health_check=list(HealthCheck))
+    @given(edits)
+    def fuzz(changes):
+        data = bytearray(_BASE)
+        for position, piece, replace_byte in sorted(changes, reverse=True):
+            data[position:position + int(replace_byte)] = piece
+        with monkeypatch.context() as patch:
+            fast, slow, _ = _both(tmp_path, patch, bytes(data))
+        _assert_same(fast, slow)
+        outcomes.append(isinstance(fast, str))
+
+    fuzz()
+    assert len(outcomes) == 25 and any(outcomes) and not all(outcomes)  # both loads and refusals were reached
