@@ -254,6 +254,52 @@ if njit is not None:
             return acc[b, 1] / denominator * ((f - 1) / (f - 1 + shrinkage))
         return 0.0
 
+    @njit(cache=True, nogil=True, error_model="numpy")
+    def _scan(acc, first, last, measure, min_support, shrinkage, cand_index, cand_value, n_cand):  # pragma: no cover
+        """Similarities of x's first..last from their sums, appended to the candidates where > 0; resets acc.
+
+        Branch-free over every x in the range (most are touched in a heavy row):
+        an untouched x gives 0/0 = NaN, which is not > 0. The formulas and
+        their operation order are those of :func:`_similarity`, so the values are too.
+        """
+        if measure == 0:
+            for b in range(first, last):
+                f = acc[b, 0]
+                sim = 1.0 / (acc[b, 1] / f + 1.0)
+                sim = sim if f >= min_support else 0.0
+                cand_index[n_cand] = b
+                cand_value[n_cand] = sim
+                n_cand += sim > 0
+                acc[b, 0] = 0.0
+                acc[b, 1] = 0.0
+        elif measure == 2:
+            for b in range(first, last):
+                f = acc[b, 0]
+                sum_i, sum_j = acc[b, 4], acc[b, 5]
+                denominator = np.sqrt((f * acc[b, 2] - sum_i ** 2) * (f * acc[b, 3] - sum_j ** 2))
+                sim = (f * acc[b, 1] - sum_i * sum_j) / denominator
+                sim = sim if f >= min_support and denominator > 0 else 0.0
+                cand_index[n_cand] = b
+                cand_value[n_cand] = sim
+                n_cand += sim > 0
+                for w in range(6):
+                    acc[b, w] = 0.0
+        else:
+            support = min_support if measure == 1 else max(2, min_support)
+            for b in range(first, last):
+                f = acc[b, 0]
+                denominator = np.sqrt(acc[b, 2] * acc[b, 3])
+                sim = acc[b, 1] / denominator
+                if measure == 3:
+                    sim = sim * ((f - 1) / (f - 1 + shrinkage))
+                sim = sim if f >= support and denominator > 0 else 0.0
+                cand_index[n_cand] = b
+                cand_value[n_cand] = sim
+                n_cand += sim > 0
+                for w in range(4):
+                    acc[b, w] = 0.0
+        return n_cand
+
     @njit(cache=True, nogil=True)
     def _select_top(cand_index, cand_value, n_cand, keep, ascending, scratch, tied, picked_index,
                     picked_value):  # pragma: no cover - compiled
@@ -350,15 +396,13 @@ if njit is not None:
                 dense = 2 * work > n_x
                 if dense:
                     _accumulate(acc, measure, x_columns, x_values, lo, hi, y_indptr, y_members, y_values)
-                    for b in range(n_x):
-                        if acc[b, 0] != 0.0:
-                            sim = 1.0 if b == a else _similarity(acc, b, measure, min_support, shrinkage)
-                            if sim > 0:
-                                cand_index[n_cand] = b
-                                cand_value[n_cand] = sim
-                                n_cand += 1
-                            for w in range(width):
-                                acc[b, w] = 0.0
+                    n_cand = _scan(acc, 0, a, measure, min_support, shrinkage, cand_index, cand_value, n_cand)
+                    cand_index[n_cand] = a  # a heavy row has ratings: its diagonal is there
+                    cand_value[n_cand] = 1.0
+                    n_cand += 1
+                    for w in range(width):
+                        acc[a, w] = 0.0
+                    n_cand = _scan(acc, a + 1, n_x, measure, min_support, shrinkage, cand_index, cand_value, n_cand)
                 else:
                     n_touched = _accumulate_touched(acc, touched, measure, x_columns, x_values, lo, hi, y_indptr,
                                                     y_members, y_values)
