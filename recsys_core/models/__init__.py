@@ -37,10 +37,10 @@ _register_content()
 
 
 def warm_up_kernels() -> None:
-    """Compile the k-NN and SVD kernels (numba) ahead of the first fit; safe to call from a background thread."""
-    from . import _neighbours, _sgd
+    """Compile the k-NN, SVD and top-n kernels (numba) ahead of the first fit; safe to call from a background thread."""
+    from . import _neighbours, _sgd, _topn
 
-    for module in (_neighbours, _sgd):
+    for module in (_neighbours, _sgd, _topn):
         module.warm_up()
 
 

@@ -476,10 +476,29 @@ def rank_top_n(
     """Top-``n`` column indices per row: by score, then by ``tie_break`` (lower first).
 
     NaN scores rank after all finite scores; ``exclude`` removes entries.
-    Rows with fewer than ``n`` candidates are padded with -1. Vectorised:
-    a partition finds each row's threshold, ties at the threshold are
-    resolved in tie-break order, and only the ``n`` chosen entries are sorted.
+    Rows with fewer than ``n`` candidates are padded with -1. One compiled
+    pass per row (``_topn``); :func:`rank_top_n_numpy` is the same rule in numpy.
     """
+    from ._topn import top_rows
+
+    scores = np.asarray(scores, dtype=np.float64)
+    n_rows, n_cols = scores.shape
+    n = int(n)
+    take = min(n, n_cols)
+    if take > 0 and n_rows > 0:
+        compiled = top_rows(scores, take, tie_break, None if exclude is None else np.asarray(exclude, dtype=bool),
+                            _UNSCORED)
+        if compiled is not None:
+            out = np.full((n_rows, n), -1, dtype=np.int64)
+            out[:, :take] = compiled
+            return out
+    return rank_top_n_numpy(scores, n, tie_break, exclude)
+
+
+def rank_top_n_numpy(
+    scores: np.ndarray, n: int, tie_break: np.ndarray, exclude: np.ndarray | None = None
+) -> np.ndarray:
+    """:func:`rank_top_n` in numpy: the reference for the compiled kernel, and its fall-back."""
     scores = np.asarray(scores, dtype=np.float64)
     n_rows, n_cols = scores.shape
     n = int(n)

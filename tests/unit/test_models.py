@@ -236,6 +236,24 @@ def test_top_n_equals_a_full_lexicographic_sort():
             assert (top[row, len(expected):] == -1).all()
 
 
+def test_compiled_top_n_equals_the_numpy_rule():
+    from recsys_core.models.base import rank_top_n, rank_top_n_numpy
+
+    rng = np.random.default_rng(1)
+    for case in range(60):
+        n_rows, n_cols = int(rng.integers(1, 12)), int(rng.integers(1, 70))
+        scores = rng.integers(-2, 3, (n_rows, n_cols)) / 2.0  # many ties, -0.0 and 0.0
+        scores[rng.random(scores.shape) < 0.15] = np.nan
+        scores[rng.random(scores.shape) < 0.05] = -np.inf  # never a candidate, like an excluded item
+        scores[rng.random(scores.shape) < 0.05] = np.inf
+        exclude = (rng.random(scores.shape) < rng.random()) if case % 3 else None
+        # A permutation (as the models use), or repeated ranks (then column order decides).
+        tie_break = rng.permutation(n_cols) if case % 2 else rng.integers(0, 3, n_cols)
+        for n in (1, 3, 10, n_cols + 2):
+            np.testing.assert_array_equal(rank_top_n(scores, n, tie_break, exclude),
+                                          rank_top_n_numpy(scores, n, tie_break, exclude), err_msg=f"case {case}")
+
+
 def test_compiled_neighbour_kernel_equals_the_numpy_reference():
     from recsys_core.models._neighbours import select_sums, select_sums_numpy
 
