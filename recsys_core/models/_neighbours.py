@@ -144,6 +144,42 @@ if njit is not None:
                                                                        k, buffer, scratch)
         return sum_w, sum_wv, count
 
+    @njit(cache=True, nogil=True, parallel=True)
+    def _grouped_select_sums_by_member(by_member, n_rows, indptr, members, values, groups, k, n_threads,
+                                       longest):  # pragma: no cover - compiled
+        """:func:`_grouped_select_sums` over all rows, reading similarities by member: ``by_member[m, r]``
+        is row r's similarity to member m (for a symmetric matrix, the matrix itself).
+
+        Each group's members are copied once into a (rows x members) block from
+        their contiguous rows, so the selection reads the block in order instead
+        of a scattered element per (row, member) of the whole matrix. Same
+        values in the same order: the same sums, bit for bit.
+        """
+        n_groups = groups.shape[0]
+        sum_w = np.zeros((n_groups, n_rows))
+        sum_wv = np.zeros((n_groups, n_rows))
+        count = np.zeros((n_groups, n_rows), dtype=np.int64)
+        for thread in prange(n_threads):
+            block = np.empty(n_rows * longest)
+            local = np.arange(longest)
+            buffer = np.empty(longest)
+            scratch = np.empty(longest)
+            for g in range(thread, n_groups, n_threads):
+                start, stop = indptr[groups[g]], indptr[groups[g] + 1]
+                n_members = stop - start
+                if n_members == 0:
+                    continue
+                sims = block[: n_rows * n_members].reshape((n_rows, n_members))
+                for p in range(n_members):
+                    m = members[start + p]
+                    for r in range(n_rows):
+                        sims[r, p] = by_member[m, r]
+                group_values = values[start:stop]
+                for r in range(n_rows):
+                    sum_w[g, r], sum_wv[g, r], count[g, r] = _row_sums(sims, r, local, group_values, 0, n_members,
+                                                                       k, buffer, scratch)
+        return sum_w, sum_wv, count
+
     @njit(cache=True, nogil=True)
     def _csr_select_sums(indptr, columns, data, values, k):  # pragma: no cover - compiled
         n_rows = indptr.shape[0] - 1
@@ -488,15 +524,30 @@ def select_sums(sims: np.ndarray, rows: np.ndarray | None, members: np.ndarray, 
                         np.ascontiguousarray(values, dtype=np.float64), int(k))
 
 
+#: Largest (rows x members) block, in bytes, each thread copies a group's similarities into.
+_BLOCK_BYTES = 64 * 1024**2
+
+
 def grouped_select_sums(sims: np.ndarray, rows: np.ndarray, indptr: np.ndarray, members: np.ndarray,
-                        values: np.ndarray, groups: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                        values: np.ndarray, groups: np.ndarray, k: int,
+                        symmetric: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`select_sums` for many member lists at once, in one compiled call.
 
     Group ``g`` has members ``members[indptr[g]:indptr[g + 1]]`` with ``values``
     alike (a CSR layout). Returns three ``(len(groups), len(rows))`` arrays.
+    ``symmetric`` (``sims`` equals its transpose and ``rows`` are all its
+    rows): each member's similarities are read from its own contiguous row.
     """
     rows = np.asarray(rows, np.int64)
     groups = np.asarray(groups, np.int64)
+    indptr = np.asarray(indptr, np.int64)
+    if (njit is not None and symmetric and sims.flags.c_contiguous and sims.shape[0] == sims.shape[1]
+            and np.array_equal(rows, np.arange(sims.shape[0])) and len(groups)):
+        longest = int(np.max(indptr[groups + 1] - indptr[groups]))
+        if 0 < longest and 8 * len(rows) * longest <= _BLOCK_BYTES:
+            return _grouped_select_sums_by_member(
+                sims, len(rows), indptr, np.asarray(members, np.int64), np.ascontiguousarray(values, dtype=np.float64),
+                groups, int(k), int(get_num_threads()), longest)
     if njit is None or not sims.flags.c_contiguous:
         out = [np.zeros((len(groups), len(rows))) for _ in range(3)]
         for position, group in enumerate(groups):
@@ -505,7 +556,7 @@ def grouped_select_sums(sims: np.ndarray, rows: np.ndarray, indptr: np.ndarray, 
                 for part, value in zip(out, select_sums_numpy(sims[rows][:, members[start:stop]], values[start:stop], k)):
                     part[position] = value
         return out[0], out[1], out[2].astype(np.int64)
-    return _grouped_select_sums(sims, rows, np.asarray(indptr, np.int64), np.asarray(members, np.int64),
+    return _grouped_select_sums(sims, rows, indptr, np.asarray(members, np.int64),
                                 np.ascontiguousarray(values, dtype=np.float64), groups, int(k),
                                 int(get_num_threads()))
 
@@ -522,7 +573,8 @@ def warm_up() -> None:
     rows = np.arange(3)
     values = np.ones(3)
     select_sums(sims, rows, rows, values, 1)
-    grouped_select_sums(sims, rows, np.array([0, 3]), rows, values, np.array([0]), 1)
+    for symmetric in (False, True):
+        grouped_select_sums(sims, rows, np.array([0, 3]), rows, values, np.array([0]), 1, symmetric)
     csr_select_sums(sp.csr_matrix(sims), values, 1)
     # The sparse-mode similarity kernel (large data sets): 2 x-rows rating 2 y's.
     ratings = sp.csr_matrix(np.array([[5.0, 3.0], [4.0, 2.0]]))

@@ -211,6 +211,7 @@ class KNN(Recommender):
         else:
             self.x_bias_ = self.y_bias_ = self.x_residual_ = None
         self.sim_ = self._similarities()
+        self.sim_symmetric_ = None  # checked on first use by item-based scoring
 
     def _residual(self, rows: sp.csr_matrix, y_bias: np.ndarray, x_bias: np.ndarray | None = None) -> sp.csr_matrix:
         """r - (mu + b_x + b_y) on the sparsity pattern of ``rows``."""
@@ -386,8 +387,9 @@ class KNN(Recommender):
             return self._score_user_based(user_idx)
         return self._score_item_based(user_idx)
 
-    def _grouped(self, block, rows, groups):
-        return grouped_select_sums(block, rows, self.y_indptr_, self.y_members_, self._entry_values(), groups, self.k)
+    def _grouped(self, block, rows, groups, symmetric=False):
+        return grouped_select_sums(block, rows, self.y_indptr_, self.y_members_, self._entry_values(), groups, self.k,
+                                   symmetric)
 
     def _score_user_based(self, user_idx):
         scores = np.full((len(user_idx), self.n_y_), np.nan)
@@ -461,7 +463,11 @@ class KNN(Recommender):
             means = self.x_means_[None, :] if self.variant == "means" else None
             bias = self.x_bias_[None, :] if self.variant == "baseline" else None
             y_bias = self.y_bias_[users][:, None] if self.variant == "baseline" else None
-            sums = self._grouped(self.sim_, np.arange(n_items), users)
+            # Similarity measures are symmetric; checked on the matrix itself, so a future one that is not
+            # still reads its rows as given.
+            if getattr(self, "sim_symmetric_", None) is None:
+                self.sim_symmetric_ = bool(np.array_equal(self.sim_, self.sim_.T))
+            sums = self._grouped(self.sim_, np.arange(n_items), users, self.sim_symmetric_)
             scores[known] = self._finish(*sums, means, bias, y_bias)
         return self._mask_item_based(scores, user_idx)
 

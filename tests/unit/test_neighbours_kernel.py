@@ -142,3 +142,22 @@ def test_selection_equals_sorting_with_lowest_index_ties(case, keep, ascending):
     order = np.argsort(picked_index[:n_out])
     np.testing.assert_array_equal(picked_index[:n_out][order], columns)
     np.testing.assert_array_equal(picked_value[:n_out][order], sims)
+
+
+def test_grouped_sums_read_by_member_equal_the_row_reads_on_a_symmetric_matrix():
+    from recsys_core.models._neighbours import grouped_select_sums
+
+    rng = np.random.default_rng(5)
+    n = 60
+    sims = rng.integers(-2, 6, (n, n)) / 4.0  # ties and non-positive similarities
+    sims = np.triu(sims) + np.triu(sims, 1).T  # symmetric
+    lengths = rng.integers(0, 50, 25)  # groups of 0 to 49 members (k below and above)
+    indptr = np.concatenate(([0], np.cumsum(lengths)))
+    members = np.concatenate([rng.choice(n, size, replace=False) for size in lengths])
+    values = rng.integers(1, 6, len(members)).astype(float)
+    groups = rng.permutation(25)
+    for k in (1, 5, 40):
+        by_member = grouped_select_sums(sims, np.arange(n), indptr, members, values, groups, k, symmetric=True)
+        by_row = grouped_select_sums(sims, np.arange(n), indptr, members, values, groups, k, symmetric=False)
+        for a, b in zip(by_member, by_row):
+            np.testing.assert_array_equal(a, b)
