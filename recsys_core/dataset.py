@@ -54,6 +54,19 @@ def _fingerprint(*frames: pd.DataFrame | np.ndarray | None) -> str:
     return digest.hexdigest()[:16]
 
 
+def legacy_fingerprint(dataset: "Dataset") -> str:
+    """The fingerprint as recsys-lab computed it before ids became categorical (a hash per row of the raw ids).
+
+    Only for reading back what older versions saved (experiment archives,
+    stored sessions), so they still match their data.
+    """
+    frame = dataset.interactions
+    columns = [USER, ITEM, RATING] + ([TIMESTAMP] if TIMESTAMP in frame.columns else [])
+    plain = frame[columns].astype({USER: str, ITEM: str})
+    text = _fingerprint(plain, dataset.items, dataset.users) + f"-{dataset.rating_scale}-{dataset.implicit}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _interaction_parts(frame: pd.DataFrame, user_ids: np.ndarray, item_ids: np.ndarray) -> list:
     """What the fingerprint hashes for the interactions: the rows as indices and values, plus the vocabularies.
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .dataset import Dataset
+from .dataset import Dataset, legacy_fingerprint
 from .errors import DataValidationError
 
 FORMAT = "recsys-lab-experiment"
@@ -55,7 +55,9 @@ def _rebuild(tables: dict[str, pd.DataFrame], meta: dict[str, Any], source: str)
         )
     except (KeyError, ValueError, TypeError) as error:
         raise DataValidationError(f"{source}: the data tables do not fit together ({error}).") from None
-    if meta.get("fingerprint") and dataset.fingerprint != meta["fingerprint"]:
+    saved = meta.get("fingerprint")
+    # Archives and sessions saved before ids were stored as categories carry the older fingerprint.
+    if saved and dataset.fingerprint != saved and legacy_fingerprint(dataset) != saved:
         raise DataValidationError(
             f"{source}: the data read back does not match the fingerprint it was saved with "
             f"({dataset.fingerprint} instead of {meta['fingerprint']}); the file is damaged or was edited."

@@ -59,3 +59,18 @@ def test_bad_archives_are_refused_with_a_message(sample):
             archive.writestr(name, content)
     with pytest.raises(DataValidationError, match="does not match the fingerprint"):
         import_experiment(edited.getvalue(), "edited.zip")
+
+
+def test_what_older_versions_saved_still_reads_back(sample, tmp_path):
+    """Before ids were stored as categories the fingerprint hashed the raw ids per row; this is the value the
+    version of 2026-11-30 morning computed for the bundled sample (checked out and run)."""
+    write_dataset(sample, tmp_path / "old")
+    meta_path = tmp_path / "old" / "dataset.json"
+    meta = json.loads(meta_path.read_text())
+    meta["fingerprint"] = "a007459b0cde8d78"
+    meta_path.write_text(json.dumps(meta))
+    assert read_dataset(tmp_path / "old").fingerprint == sample.fingerprint
+    meta["fingerprint"] = "0123456789abcdef"  # anything else is still refused as damaged
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(DataValidationError, match="fingerprint"):
+        read_dataset(tmp_path / "old")
