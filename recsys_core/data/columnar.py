@@ -80,22 +80,21 @@ def _read_head(source: Source, name: str | None) -> _Text | None:
     return text
 
 
-def _line_count(raw: Path | bytes) -> tuple[int, bool]:
-    """(number of lines, whether the file has blank lines at its end), counted a chunk at a time."""
-    newlines, last = 0, b""
+def _line_count(raw: Path | bytes) -> int:
+    """Lines of the file, blank lines at its very end not counted; counted a chunk at a time."""
     if isinstance(raw, bytes):
         newlines, tail = raw.count(b"\n"), raw[-64:]
     else:
+        newlines, tail = 0, b""
         with raw.open("rb") as handle:
-            tail = b""
             while chunk := handle.read(_CHUNK):
                 newlines += chunk.count(b"\n")
                 tail = (tail + chunk)[-64:]
-    last = tail.rstrip(b"\r\n")
-    lines = newlines + (0 if tail.endswith(b"\n") else 1)
+    if not tail.endswith(b"\n"):
+        return newlines + 1  # a last line without a line break
     # Blank lines at the very end (a common last "\n\n"): pyarrow skips them, and so does the text path.
-    trailing_blank = tail[len(last):].count(b"\n") - 1 if tail.endswith(b"\n") else 0
-    return lines - max(trailing_blank, 0), trailing_blank > 0
+    trailing_blank = tail[len(tail.rstrip(b"\r\n")):].count(b"\n") - 1
+    return newlines - trailing_blank
 
 
 def _parse_columnar(
@@ -122,7 +121,7 @@ def _parse_columnar(
     if len(set(names)) != len(names):
         return None
     header = int(fmt.has_header)
-    n_lines, _ = _line_count(raw)
+    n_lines = _line_count(raw)
     expected_rows = n_lines - header
     if expected_rows <= 0:
         return None
