@@ -16,38 +16,18 @@ which names the lines at fault. See ``benchmarks/load_memory.py``.
 """
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataValidationError
 from ._shared import _QUOTED, _SNIFF_CHARS, FileFormat, Source, _Table, _Text
-from .reading import _decode, _display_name
+from .reading import _decode, _display_name, _head_bytes, _raw
 
 #: Files at most this large are read as text: the fast path only pays off for big files.
 _HEAD_BYTES = 4 * _SNIFF_CHARS
 #: Bytes of the file read at a time while counting its lines.
 _CHUNK = 1 << 24
-
-
-def _raw(source: Source) -> Path | bytes | None:
-    """The file's path, or its bytes when it is already in memory (an upload); ``None`` for text objects."""
-    if isinstance(source, (str, Path)):
-        return Path(source)
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source) if not isinstance(source, bytes) else source
-    if hasattr(source, "getvalue"):
-        value = source.getvalue()
-        return value if isinstance(value, bytes) else None
-    return None
-
-
-def _head_bytes(raw: Path | bytes, size: int) -> bytes:
-    if isinstance(raw, bytes):
-        return raw[:size]
-    with raw.open("rb") as handle:
-        return handle.read(size)
 
 
 def _read_head(source: Source, name: str | None) -> _Text | None:
@@ -166,7 +146,7 @@ def _parse_columnar(
         return None  # blank lines or quoted line breaks: line numbers would not match
     frame = table.to_pandas(split_blocks=True, self_destruct=True)
     del table
-    pa.default_memory_pool().release_unused()  # the blocks read and converted: give them back to the system
+    _release_memory()  # the blocks read and converted
     lines = np.arange(header + 1, header + 1 + len(frame), dtype=np.int32 if len(frame) < 2**31 - 2 else np.int64)
     return _Table(name=name, fmt=fmt, frame=frame, lines=lines, notes=list(fmt.notes))
 

@@ -153,28 +153,43 @@ def _read_text(source: Source, name: str | None) -> _Text:
     return _decode(_read_source(source, display), display)
 
 
+def _raw(source: Source) -> Path | bytes | None:
+    """The file's path, or its bytes when it is already in memory (an upload); ``None`` for text objects."""
+    if isinstance(source, (str, Path)):
+        return Path(source)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)  # no copy for bytes
+    if hasattr(source, "getvalue"):
+        value = source.getvalue()
+        return value if isinstance(value, bytes) else None
+    return None
+
+
+def _head_bytes(raw: Path | bytes, size: int) -> bytes:
+    if isinstance(raw, bytes):
+        return raw[:size]
+    with raw.open("rb") as handle:
+        return handle.read(size)
+
+
 def _file_size(source: Source) -> int | None:
     """Bytes of the file as it will be read (gzip: its unpacked size, from its trailer), if known cheaply."""
+    raw = _raw(source)
+    if raw is None:
+        return None
     try:
-        if isinstance(source, (str, Path)):
-            path = Path(source)
-            size = path.stat().st_size
-            with path.open("rb") as handle:
-                if handle.read(2) == b"\x1f\x8b" and size >= 4:
-                    handle.seek(size - 4)
-                    size = int.from_bytes(handle.read(4), "little")  # ISIZE: the unpacked size mod 4 GiB
-            return size
-        data = source if isinstance(source, (bytes, bytearray, memoryview)) else getattr(source, "getvalue", None)
-        if callable(data):
-            data = data()
-        if isinstance(data, (bytes, bytearray, memoryview)):
-            data = memoryview(data)
-            if bytes(data[:2]) == b"\x1f\x8b" and len(data) >= 4:
-                return int.from_bytes(bytes(data[-4:]), "little")
-            return len(data)
+        if isinstance(raw, bytes):
+            size, trailer = len(raw), raw[-4:]
+        else:
+            size = raw.stat().st_size
+            with raw.open("rb") as handle:
+                handle.seek(max(size - 4, 0))
+                trailer = handle.read(4)
+        if _head_bytes(raw, 2) == b"\x1f\x8b" and len(trailer) == 4:
+            return int.from_bytes(trailer, "little")  # ISIZE: the unpacked size mod 4 GiB
     except OSError:
         return None  # the reader words the error
-    return None
+    return size
 
 
 def _check_fits(source: Source, name: str | None) -> None:

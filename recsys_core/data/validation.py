@@ -236,10 +236,8 @@ def _parse_ratings(table: _Table, column: str, report: list[str]) -> np.ndarray:
 
 
 def _within_limit(table: _Table, column: str, ratings: np.ndarray) -> np.ndarray:
-    if len(ratings) and -_RATING_LIMIT <= ratings.min() and ratings.max() <= _RATING_LIMIT:
-        return ratings  # the usual case, checked without an array per row
-    huge = np.abs(ratings) > _RATING_LIMIT
-    if huge.any():
+    huge = _beyond(ratings, _RATING_LIMIT)
+    if huge is not None and huge.any():
         raise _rows_error(
             table, column, huge, "is too large to be a rating", f"ratings between {-_RATING_LIMIT:,.0f} and "
             f"{_RATING_LIMIT:,.0f}, such as 4 or 3.5",
@@ -247,6 +245,13 @@ def _within_limit(table: _Table, column: str, ratings: np.ndarray) -> np.ndarray
             "these rows.", malformed=True,
         )
     return ratings
+
+
+def _beyond(values: np.ndarray, limit: float) -> np.ndarray | None:
+    """Rows whose magnitude exceeds ``limit``; ``None`` when none can (the usual case, found without an array per row)."""
+    if not len(values) or (-limit <= values.min() and values.max() <= limit):
+        return None
+    return np.abs(values) > limit
 
 
 def _infer_scale(values: np.ndarray) -> tuple[float, float]:
@@ -307,9 +312,8 @@ def _seconds(table: _Table, column: str, numbers: np.ndarray, report: list[str])
     milliseconds = np.median(numbers) > 1e11  # milliseconds since 1970 (Java, JavaScript exports)
     seconds = numbers / 1000.0 if milliseconds else numbers
     # Checked before the cast: a larger value would wrap around int64 silently.
-    within = len(seconds) and -_TIME_LIMIT <= seconds.min() and seconds.max() <= _TIME_LIMIT
-    beyond = np.zeros(0, dtype=bool) if within else np.abs(seconds) > _TIME_LIMIT
-    if beyond.any():
+    beyond = _beyond(seconds, _TIME_LIMIT)
+    if beyond is not None and beyond.any():
         raise _rows_error(
             table, column, beyond, "is not a time (too far from 1970)",
             "unix seconds (such as 978300760) or milliseconds, between the years 1677 and 2262",

@@ -25,6 +25,7 @@ import pandas as pd
 from ..dataset import Dataset
 from ..errors import ColdStartError, ModelDivergedError, ModelMemoryError, NotFittedError
 from . import memory
+from ._topn import top_rows
 from .params import Param
 
 #: ``progress(fraction, message)``: how far a fit has come, 0..1.
@@ -479,8 +480,6 @@ def rank_top_n(
     Rows with fewer than ``n`` candidates are padded with -1. One compiled
     pass per row (``_topn``); :func:`rank_top_n_numpy` is the same rule in numpy.
     """
-    from ._topn import top_rows
-
     scores = np.asarray(scores, dtype=np.float64)
     n_rows, n_cols = scores.shape
     n = int(n)
