@@ -84,7 +84,7 @@ def _answer(model: Recommender, label: str, scores: np.ndarray, n: int, rated: n
     top = _rank(model, scores, n, rated, support)
     if len(top) == 0:
         return ColdStartAnswer(label, None, "This model could not score any item for this user.")
-    frame = model._frame(top, np.clip(scores[top], *model.dataset_.rating_scale) if model.predicts_ratings else scores[top])
+    frame = model.items_frame(top, np.clip(scores[top], *model.dataset_.rating_scale) if model.predicts_ratings else scores[top])
     frame["reason"] = model.explain(top, rated, rated_values, scores)
     return ColdStartAnswer(label, frame, model.cannot_personalise(rated, rated_values))
 
@@ -92,7 +92,7 @@ def _answer(model: Recommender, label: str, scores: np.ndarray, n: int, rated: n
 def from_ratings(model: Recommender, ratings: Mapping[object, float], n: int = 10, label: str | None = None) -> ColdStartAnswer:
     """Recommendations for a new user who gave ``ratings`` (raw item id -> rating)."""
     label = label or model.name
-    dataset = model._check_fitted()
+    dataset = model.check_fitted()
     items, values = ratings_to_indices(dataset, ratings)
     try:
         scores, support = model.fold_in_with_support(items, values)
@@ -208,11 +208,11 @@ def _catalogue_tfidf(dataset: Dataset):
 def from_text(model: Recommender, text: str, n: int = 10, label: str | None = None, seeds: int = 5) -> ColdStartAnswer:
     """Recommendations for a new user described by a sentence of taste."""
     label = label or model.name
-    dataset = model._check_fitted()
+    dataset = model.check_fitted()
     if model.reads_text:
         scores = text_scores(dataset, text, model)
         top = _rank(_Unclipped(model), scores, n, np.array([], dtype=np.int64))
-        frame = model._frame(top, scores[top], score_name="score")
+        frame = model.items_frame(top, scores[top], score_name="score")
         frame["reason"] = [f"text similarity {scores[i]:.2f}" + _what_matched(text, dataset, i) for i in top]
         return ColdStartAnswer(label, frame)
     matches, how = meaning_scores(dataset, text)
@@ -301,7 +301,7 @@ def from_demographics(model: Recommender, demographics: Mapping[str, object], n:
                       label: str | None = None, max_users: int = 200) -> ColdStartAnswer:
     """Recommendations for a new user known only by attributes: the mean scores of look-alike users."""
     label = label or model.name
-    dataset = model._check_fitted()
+    dataset = model.check_fitted()
     peers = matching_users(dataset, demographics)
     if len(peers) == 0:
         return ColdStartAnswer(label, None, "No training user has these attributes; widen the description.")
@@ -312,7 +312,7 @@ def from_demographics(model: Recommender, demographics: Mapping[str, object], n:
     top = _rank(model, scores, n, np.array([], dtype=np.int64))
     if len(top) == 0:
         return ColdStartAnswer(label, None, "This model could not score any item for these users.")
-    frame = model._frame(top, scores[top])
+    frame = model.items_frame(top, scores[top])
     likers = (dataset.matrix[peers][:, top] >= default_relevance_threshold(dataset.rating_scale)).sum(axis=0)
     frame["reason"] = [f"{int(c)} of {len(peers)} users like you ({description}) rated it highly" for c in np.asarray(likers).ravel()]
     return ColdStartAnswer(label, frame, None if model.personalises else
@@ -321,7 +321,7 @@ def from_demographics(model: Recommender, demographics: Mapping[str, object], n:
 
 def similar_to_new_item(model: Recommender, text: str, n: int = 10) -> pd.DataFrame:
     """Catalogue items closest to a new item described by ``text`` (content models, else TF-IDF)."""
-    dataset = model._check_fitted()
+    dataset = model.check_fitted()
     scores = text_scores(dataset, text, model if model.reads_text else None)
     top = _rank(_Unclipped(model), scores, n, np.array([], dtype=np.int64))
-    return model._frame(top, scores[top], score_name="similarity")
+    return model.items_frame(top, scores[top], score_name="similarity")

@@ -32,3 +32,84 @@ def fits(n_bytes: float, available: int | None = None) -> bool:
     """Whether ``n_bytes`` is within :data:`MEMORY_SHARE` of ``available`` (default: what is free now)."""
     available = available_memory_bytes() if available is None else available
     return n_bytes <= MEMORY_SHARE * available
+
+
+# ------------------------------------------------------------------ threads and BLAS
+import contextlib  # noqa: E402
+import os  # noqa: E402
+import threading  # noqa: E402
+import warnings  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+#: BLAS thread limits are process-wide: two fits in one server (two sessions) would change each other's
+#: setting mid-fit, and the thread count changes rounding, so a fit would not reproduce. Fits that depend on
+#: BLAS (EASE's inverse, implicit's ALS/BPR, torch's matrix products) take this lock and run with the threads
+#: the fit context gives, so every fit gives the same numbers whatever else the process runs.
+BLAS_LOCK = threading.RLock()
+
+
+def cpu_cores() -> int:
+    """Cores this process may use (the affinity mask, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def blas_single_thread():
+    """One BLAS thread under the process-wide lock, for the duration of a fit or fold-in.
+
+    implicit asks for one BLAS thread anyway (it parallelises itself). Its start-up check still sees a BLAS
+    library it cannot limit (torch's) and warns; the limit is in place for the libraries the fit uses, so
+    that warning is silenced here.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with BLAS_LOCK, threadpool_limits(1, "blas"), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*configured to use .* threads", category=RuntimeWarning)
+        yield
+
+
+@dataclass(frozen=True)
+class FitContext:
+    """Where and how a fit runs -- kept apart from a model's hyper-parameters.
+
+    A model's parameters are what the person chose and what an export reproduces; the context is the
+    machine's business: which device, how many threads, and an optional seed that overrides the model's
+    own ``random_state`` for one fit (seed-spread studies refit the same parameters under several seeds).
+
+    Attributes
+    ----------
+    device : str
+        ``"cpu"`` (the only device this lab is tested on; torch models accept any torch device string).
+    n_threads : int or None
+        Intra-op threads for torch fits (None: the cores this process may use).
+    seed : int or None
+        Replaces the model's ``random_state`` for this fit when given.
+    """
+
+    device: str = "cpu"
+    n_threads: int | None = None
+    seed: int | None = None
+
+    @property
+    def threads(self) -> int:
+        return int(self.n_threads) if self.n_threads else cpu_cores()
+
+    @contextlib.contextmanager
+    def torch_threads(self):
+        """Torch's intra-op thread count set for one fit, under the BLAS lock (the setting is process-wide)."""
+        import torch
+
+        with BLAS_LOCK:
+            before = torch.get_num_threads()
+            torch.set_num_threads(self.threads)
+            try:
+                yield
+            finally:
+                torch.set_num_threads(before)
+
+
+#: The context of a fit that was given none.
+DEFAULT_CONTEXT = FitContext()

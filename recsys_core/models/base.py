@@ -218,7 +218,8 @@ class Recommender:
     def is_fitted(self) -> bool:
         return hasattr(self, "dataset_")
 
-    def _check_fitted(self) -> Dataset:
+    def check_fitted(self) -> Dataset:
+        """The training data set of a fitted model; :class:`NotFittedError` before ``fit``."""
         if not self.is_fitted:
             raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(dataset) first.")
         return self.dataset_
@@ -226,7 +227,7 @@ class Recommender:
     # --------------------------------------------------------------- scores
     def score_users(self, user_idx: np.ndarray) -> np.ndarray:
         """Clipped scores of all items for the given user indices (NaN: cannot score)."""
-        dataset = self._check_fitted()
+        dataset = self.check_fitted()
         user_idx = np.asarray(user_idx, dtype=np.int64)
         scores = np.asarray(self._score_users(user_idx), dtype=np.float64)
         # Implicit data has the "scale" (1, 1): clipping to it would tie every item.
@@ -234,7 +235,7 @@ class Recommender:
 
     def iter_score_blocks(self, user_idx: np.ndarray):
         """Yield ``(positions, scores)`` for blocks of users, bounded in memory."""
-        dataset = self._check_fitted()
+        dataset = self.check_fitted()
         user_idx = np.asarray(user_idx, dtype=np.int64)
         block = max(1, _BLOCK_CELLS // max(1, dataset.n_items))
         for start in range(0, len(user_idx), block):
@@ -250,7 +251,7 @@ class Recommender:
         fall-back -- and ``impossible`` is True so callers can count it.
         Estimates are clipped to the rating scale.
         """
-        dataset = self._check_fitted()
+        dataset = self.check_fitted()
         user_idx = np.asarray(user_idx, dtype=np.int64)
         item_idx = np.asarray(item_idx, dtype=np.int64)
         raw = self._predict_pairs(user_idx, item_idx)
@@ -275,7 +276,7 @@ class Recommender:
         not in the data set at all; for ids present but without training
         ratings the documented fall-back of :meth:`predict_indices` applies.
         """
-        dataset = self._check_fitted()
+        dataset = self.check_fitted()
         estimate, _ = self.predict_indices(
             np.array([dataset.user_index(user)]), np.array([dataset.item_index(item)])
         )
@@ -294,7 +295,7 @@ class Recommender:
 
     def recommend_indices(self, user_idx: np.ndarray, n: int = 10, exclude_seen: bool = True) -> np.ndarray:
         """Top-``n`` item indices for many users, ``(len(user_idx), n)``, -1 padded."""
-        dataset = self._check_fitted()
+        dataset = self.check_fitted()
         user_idx = np.asarray(user_idx, dtype=np.int64)
         out = np.full((len(user_idx), n), -1, dtype=np.int64)
         for positions, scores in self.iter_score_blocks(user_idx):
@@ -309,7 +310,7 @@ class Recommender:
 
     def recommend(self, user: object, n: int = 10, exclude_seen: bool = True) -> pd.DataFrame:
         """Ranked recommendations for a raw user id: rank, item, title, score."""
-        dataset = self._check_fitted()
+        dataset = self.check_fitted()
         user_idx = dataset.user_index(user)
         scores = self.score_users(np.array([user_idx]))
         exclude = None
@@ -319,10 +320,11 @@ class Recommender:
             exclude[0, row.indices] = True
         items = self.top_n(scores, n, exclude)[0]
         items = items[items >= 0]
-        return self._frame(items, scores[0, items])
+        return self.items_frame(items, scores[0, items])
 
-    def _frame(self, items: np.ndarray, scores: np.ndarray, score_name: str = "score") -> pd.DataFrame:
-        dataset = self._check_fitted()
+    def items_frame(self, items: np.ndarray, scores: np.ndarray, score_name: str = "score") -> pd.DataFrame:
+        """Item indices with their scores as a person reads them: rank, raw id, title, score, popularity, genres."""
+        dataset = self.check_fitted()
         frame = pd.DataFrame(
             {
                 "rank": np.arange(1, len(items) + 1),
@@ -359,7 +361,7 @@ class Recommender:
 
     def co_raters(self, item_idx: int) -> np.ndarray:
         """Number of training users who rated both ``item_idx`` and each item (the evidence of a similarity)."""
-        dataset = self._check_fitted()
+        dataset = self.check_fitted()
         columns = dataset.matrix.tocsc()
         raters = columns[:, [item_idx]].indices
         return np.bincount(dataset.matrix[raters].indices, minlength=dataset.n_items)
@@ -373,7 +375,7 @@ class Recommender:
         everything they rated. The frame's ``support`` column gives ``n`` for every model. The Embeddings and
         Explore pages both call this, so they agree.
         """
-        dataset = self._check_fitted()
+        dataset = self.check_fitted()
         item_idx = dataset.item_index(item)
         rows = self.item_similarity_rows(np.array([item_idx]))
         if rows is None:
@@ -387,7 +389,7 @@ class Recommender:
         exclude[0, item_idx] = True
         best = rank_top_n(rows, n, self.tie_break_, exclude)[0]
         best = best[best >= 0]
-        frame = self._frame(best, rows[0, best], score_name="similarity")
+        frame = self.items_frame(best, rows[0, best], score_name="similarity")
         frame.insert(frame.columns.get_loc("similarity") + 1, "support", support[best])
         return frame
 
@@ -424,7 +426,7 @@ class Recommender:
 
     def fallback_users(self, user_idx: np.ndarray) -> np.ndarray:
         """True for users this model serves by its fall-back (default: no training ratings at all)."""
-        dataset = self._check_fitted()
+        dataset = self.check_fitted()
         return dataset.user_counts[np.asarray(user_idx, dtype=np.int64)] == 0
 
     def cannot_personalise(self, item_idx: np.ndarray, ratings: np.ndarray) -> str | None:

@@ -65,7 +65,7 @@ class ContentKNN(KNN):
 
     def text_vector(self, text: str) -> np.ndarray:
         """A free-text query in the same space as the items (1 x dim, dense)."""
-        self._check_fitted()
+        self.check_fitted()
         vector = self.vectorizer_.transform([text])
         return np.asarray(vector.toarray())
 
@@ -128,7 +128,7 @@ class ContentKNN(KNN):
 
     def user_embeddings(self):
         """Each user as the mean vector of the items they rated above their own mean."""
-        dataset = self._check_fitted()
+        dataset = self.check_fitted()
         matrix = dataset.matrix
         means = self._user_means()
         coo = matrix.tocoo()
@@ -166,7 +166,7 @@ class ContentSBERT(ContentKNN):
     def text_vector(self, text: str) -> np.ndarray:
         from ..text import encode_texts as encode
 
-        self._check_fitted()
+        self.check_fitted()
         return np.asarray(encode([text]))
 
     def _top_neighbour_dense_blocks(self, keep: int):

@@ -362,7 +362,7 @@ class LightFMHybrid(FactorVectors, RankingModel):
 
     def fallback_users(self, user_idx):
         """Users served the most popular items: neither training feedback nor demographics to go on."""
-        self._check_fitted()
+        self.check_fitted()
         return ~self.user_represented_[np.asarray(user_idx, dtype=np.int64)]
 
     def _score_rows(self, rows, user_idx):
@@ -415,7 +415,7 @@ class LightFMHybrid(FactorVectors, RankingModel):
             When the model has no item metadata features, or none of the given
             metadata is in their vocabulary.
         """
-        dataset = self._check_fitted()
+        dataset = self.check_fitted()
         features = self.features_
         if features.item_metadata_features == 0:
             if not self.use_item_features:

@@ -29,14 +29,11 @@ and ``fallback_users_`` counts them.
 """
 from __future__ import annotations
 
-import contextlib
-import threading
-import warnings
-
 import numpy as np
 import scipy.sparse as sp
 
 from ..dataset import Dataset
+from ..system import blas_single_thread
 from . import memory
 from .base import FactorVectors, Recommender
 from .feedback import interaction_matrix, ratings_to_row
@@ -82,7 +79,7 @@ class RankingModel(Recommender):
         return np.diff(rows.indptr) == 0
 
     def fold_in(self, item_idx, ratings):
-        row = ratings_to_row(self._check_fitted(), item_idx, ratings, self.feedback, self.threshold)
+        row = ratings_to_row(self.check_fitted(), item_idx, ratings, self.feedback, self.threshold)
         return self._popular_where_empty(row, np.asarray(self._fold_in_row(row), dtype=np.float64).reshape(1, -1))[0]
 
     def _fold_in_row(self, row: sp.csr_matrix) -> np.ndarray:
@@ -94,7 +91,7 @@ class RankingModel(Recommender):
 
     def cannot_personalise(self, item_idx, ratings) -> str | None:
         """Why a new user's list would not depend on their input, or None when it does."""
-        row = ratings_to_row(self._check_fitted(), item_idx, ratings, self.feedback, self.threshold)
+        row = ratings_to_row(self.check_fitted(), item_idx, ratings, self.feedback, self.threshold)
         if row.nnz == 0:
             return (f"none of the given ratings counts as positive feedback for {self.name} "
                     f"(feedback='{self.feedback}'): it shows the most popular items instead.")
@@ -311,33 +308,12 @@ class EASE(_ItemNeighbourhood):
         x = feedback.astype(np.float64)
         gram = (x.T @ x).toarray()
         gram[np.diag_indices(n_items)] += self.reg
-        with _blas_single_thread():  # the same numbers whatever else the process runs (see _BLAS_LOCK)
+        with blas_single_thread():  # the same numbers whatever else the process runs (see recsys_core.system.BLAS_LOCK)
             inverse = np.linalg.inv(gram)
         del gram
         weights = inverse / (-np.diag(inverse))[None, :]
         weights[np.diag_indices(n_items)] = 0.0
         self.weights_ = weights
-
-
-#: BLAS thread limits are process-wide: two fits in one server (two sessions) would change each other's
-#: setting mid-fit, and the thread count changes rounding, so an ALS fit would not reproduce. Fits that
-#: depend on BLAS take this lock and run with one BLAS thread, so every fit gives the same numbers.
-_BLAS_LOCK = threading.RLock()
-
-
-@contextlib.contextmanager
-def _blas_single_thread():
-    """One BLAS thread under the process-wide lock, for the duration of a fit or fold-in.
-
-    implicit asks for one BLAS thread anyway (it parallelises itself). Its start-up check still sees a BLAS
-    library it cannot limit (torch's) and warns; the limit is in place for the libraries the fit uses, so
-    that warning is silenced here.
-    """
-    from threadpoolctl import threadpool_limits
-
-    with _BLAS_LOCK, threadpool_limits(1, "blas"), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*configured to use .* threads", category=RuntimeWarning)
-        yield
 
 
 class _ImplicitFactorModel(FactorVectors, RankingModel):
@@ -412,7 +388,7 @@ class ALS(_ImplicitFactorModel):
                                        random_state=int(self.random_state), num_threads=0)
 
     def _fit_matrix(self, feedback):
-        with _blas_single_thread():
+        with blas_single_thread():
             model = self.implicit_model()
             model.fit(feedback, show_progress=False, callback=self._progress_callback(int(self.iterations)))
         self.model_ = model
@@ -421,7 +397,7 @@ class ALS(_ImplicitFactorModel):
 
     def _fold_in_row(self, row):
         # implicit's own user recalculation: one least-squares solve against the fixed item factors.
-        with _blas_single_thread():
+        with blas_single_thread():
             vector = self.model_.recalculate_user(0, sp.csr_matrix(row, dtype=np.float32))
         return np.asarray(vector, dtype=np.float64).ravel() @ self.item_factors_.T
 
@@ -476,7 +452,7 @@ class BPR(_ImplicitFactorModel):
                                            num_threads=1)
 
     def _fit_matrix(self, feedback):
-        with _blas_single_thread():
+        with blas_single_thread():
             model = self.implicit_model()
             model.fit(feedback, show_progress=False, callback=self._progress_callback(int(self.iterations)))
         self.model_ = model
