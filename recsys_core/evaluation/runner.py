@@ -35,6 +35,8 @@ from . import metrics as M
 from .splits import Split, make_splits
 
 COLUMNS = ["model", "fold", "metric", "k", "bucket", "value"]
+#: Columns of the per-user values (``evaluate(..., per_user=True)``), read by ``evaluation.significance``.
+PER_USER_COLUMNS = ["model", "fold", "metric", "k", "user", "bucket", "value"]
 # Views of the metric registry (recsys_core.evaluation.metrics.METRICS), kept for callers.
 RANKING = M.metric_names("ranking")
 RANKING_FUNCTIONS = M.RANKING_METRICS
@@ -71,6 +73,8 @@ class EvaluationResult:
     table: pd.DataFrame
     errors: dict[str, str] = field(default_factory=dict)
     models: dict[str, Recommender] = field(default_factory=dict)
+    #: Per user, fold, metric and K (``PER_USER_COLUMNS``): kept with ``evaluate(..., per_user=True)``.
+    per_user: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PER_USER_COLUMNS))
 
 
 def item_feature_vectors(dataset: Dataset) -> sp.csr_matrix | None:
@@ -95,6 +99,7 @@ def evaluate(
     relevance_threshold: float | None = None,
     progress: Progress | None = None,
     splits: list[Split] | None = None,
+    per_user: bool = False,
 ) -> EvaluationResult:
     """Evaluate every model on every fold; one failing model does not stop the others.
 
@@ -114,11 +119,15 @@ def evaluate(
     progress : callable(fraction, message), optional
     splits : list of Split, optional
         Precomputed splits (otherwise made from ``split`` and ``split_params``).
+    per_user : bool
+        Also keep every evaluated user's value of the rating and ranking metrics (``result.per_user``),
+        the evidence the paired tests of :mod:`recsys_core.evaluation.significance` rest on.
     """
     specs = [ModelSpec.coerce(spec) for spec in models]
     if splits is None:
         splits = make_splits(dataset, split, **(split_params or {}))
     frames, errors, fitted = [], {}, {}
+    user_frames: list[pd.DataFrame] = []
     total = max(1, len(specs) * len(splits))
     features = item_feature_vectors(dataset)
     for spec_number, spec in enumerate(specs):
@@ -136,10 +145,11 @@ def evaluate(
             try:
                 model, frame = evaluate_fold(spec, fold, ks=ks, bucket_edges=bucket_edges,
                                              relevance_threshold=relevance_threshold, features=features,
-                                             fit_progress=fit_progress)
+                                             fit_progress=fit_progress, per_user=user_frames if per_user else None)
             except Exception as error:  # noqa: BLE001 -- reported per model, the others go on
                 errors[spec.display] = _describe(error)
                 frames = [f for f in frames if not (f["model"] == spec.display).any()]
+                user_frames = [u for u in user_frames if not (u["model"] == spec.display).any()]
                 break
             frames.append(frame)
             fitted[spec.display] = model
@@ -148,7 +158,10 @@ def evaluate(
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     table = table[COLUMNS]
     table["k"] = table["k"].astype("Int64")
-    return EvaluationResult(table=table, errors=errors, models=fitted)
+    kept = [u for u in user_frames if len(u)]
+    users = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame(columns=PER_USER_COLUMNS)
+    users["k"] = users["k"].astype("Int64")
+    return EvaluationResult(table=table, errors=errors, models=fitted, per_user=users)
 
 
 def _describe(error: Exception) -> str:
@@ -168,8 +181,12 @@ def evaluate_fold(
     relevance_threshold: float | None = None,
     features: sp.csr_matrix | None = None,
     fit_progress: Callable[[float, str], None] | None = None,
+    per_user: list[pd.DataFrame] | None = None,
 ) -> tuple[Recommender, pd.DataFrame]:
-    """Fit one model on one split and measure it; returns the model and its tidy rows."""
+    """Fit one model on one split and measure it; returns the model and its tidy rows.
+
+    With a ``per_user`` list, the fold's per-user values (``PER_USER_COLUMNS``) are appended to it.
+    """
     rows: list[tuple] = []
 
     def add(metric: str, value: float, k: int | None = None, bucket: str = "all") -> None:
@@ -179,14 +196,53 @@ def evaluate_fold(
     start = time.perf_counter()
     model.fit(fold.train, progress=fit_progress)
     add("fit_seconds", time.perf_counter() - start)
+    keep = _UserValues(spec.display, fold.fold) if per_user is not None else None
+    score_seconds = _measure(model, fold, ks, bucket_edges, relevance_threshold, features, add, keep)
+    add("score_seconds", score_seconds)
+    if keep is not None:
+        per_user.append(keep.frame())
+    return model, pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _measure(model, fold: Split, ks, bucket_edges, relevance_threshold, features, add, keep=None) -> float:
+    """Rating and ranking rows of a fitted model on one fold (through ``add``); returns the scoring seconds."""
     user_bucket = M.activity_buckets(fold.train.user_counts, edges=tuple(bucket_edges))
     labels = M.activity_bucket_labels(tuple(bucket_edges))
     rated = _rates(model, fold)
-    score_seconds = _rating_rows(model, fold, user_bucket, labels, add) if rated else 0.0
+    score_seconds = _rating_rows(model, fold, user_bucket, labels, add, keep) if rated else 0.0
     score_seconds += _ranking_rows(model, fold, ks, user_bucket, labels, relevance_threshold, features, add,
-                                   fallback=not rated)
-    add("score_seconds", score_seconds)
-    return model, pd.DataFrame(rows, columns=COLUMNS)
+                                   fallback=not rated, keep=keep)
+    return score_seconds
+
+
+class _UserValues:
+    """Collects per-user metric values of one model on one fold (``PER_USER_COLUMNS``)."""
+
+    def __init__(self, label: str, fold: int) -> None:
+        self.label, self.fold, self.parts = label, fold, []
+
+    def __call__(self, metric: str, k: int | None, users: np.ndarray, buckets: np.ndarray, values: np.ndarray) -> None:
+        self.parts.append(pd.DataFrame({"model": self.label, "fold": self.fold, "metric": metric, "k": k,
+                                        "user": np.asarray(users, dtype=np.int64), "bucket": buckets,
+                                        "value": np.asarray(values, dtype=np.float64)}))
+
+    def frame(self) -> pd.DataFrame:
+        frame = pd.concat(self.parts, ignore_index=True) if self.parts else pd.DataFrame(columns=PER_USER_COLUMNS)
+        frame["k"] = frame["k"].astype("Int64")
+        return frame[PER_USER_COLUMNS]
+
+
+def per_user_metrics(model: Recommender, fold: Split, *, label: str | None = None, ks: Sequence[int] = (10,),
+                     bucket_edges: Sequence[int] = M.BUCKET_EDGES,
+                     relevance_threshold: float | None = None) -> pd.DataFrame:
+    """Per-user rating and ranking values (``PER_USER_COLUMNS``) of a model already fitted on ``fold.train``.
+
+    The same numbers ``evaluate(..., per_user=True)`` keeps, without refitting: rating metrics are each
+    user's RMSE / MAE over their test ratings, ranking metrics each user's value on their top-K list.
+    """
+    keep = _UserValues(label or model.name, fold.fold)
+    _measure(model, fold, ks, bucket_edges, relevance_threshold, None, lambda *args, **kwargs: None, keep)
+    return keep.frame()
 
 
 def _rates(model: Recommender, fold: Split) -> bool:
@@ -194,7 +250,7 @@ def _rates(model: Recommender, fold: Split) -> bool:
     return model.predicts_ratings and not fold.train.implicit and fold.test.n_ratings > 0
 
 
-def _rating_rows(model, fold: Split, user_bucket: np.ndarray, labels: list[str], add) -> float:
+def _rating_rows(model, fold: Split, user_bucket: np.ndarray, labels: list[str], add, keep=None) -> float:
     """RMSE, MAE (overall and per activity bucket) and the fall-back rate; returns the seconds spent predicting."""
     test = fold.test.interactions
     users = test["user_idx"].to_numpy()
@@ -211,11 +267,18 @@ def _rating_rows(model, fold: Split, user_bucket: np.ndarray, labels: list[str],
         if mask.any():
             add("rmse", M.rmse(truth[mask], estimate[mask]), bucket=label)
             add("mae", M.mae(truth[mask], estimate[mask]), bucket=label)
+    if keep is not None:
+        # Each test user's own RMSE and MAE over their test ratings (the unit of the paired tests).
+        rated, inverse = np.unique(users, return_inverse=True)
+        n = np.bincount(inverse)
+        error = estimate - truth
+        keep("rmse", None, rated, user_bucket[rated], np.sqrt(np.bincount(inverse, error ** 2) / n))
+        keep("mae", None, rated, user_bucket[rated], np.bincount(inverse, np.abs(error)) / n)
     return seconds
 
 
 def _ranking_rows(model, fold: Split, ks: Sequence[int], user_bucket: np.ndarray, labels: list[str],
-                  relevance_threshold: float | None, features, add, fallback: bool) -> float:
+                  relevance_threshold: float | None, features, add, fallback: bool, keep=None) -> float:
     """Ranking and beyond-accuracy metrics of full-catalogue top-K lists; returns the seconds spent ranking.
 
     ``fallback``: for models without rating metrics, the share of evaluated users served by their fall-back.
@@ -236,6 +299,8 @@ def _ranking_rows(model, fold: Split, ks: Sequence[int], user_bucket: np.ndarray
         top = recommended[:, :k]
         for metric in RANKING:
             per_user = RANKING_FUNCTIONS[metric](top, relevant_rows, k)
+            if keep is not None:
+                keep(metric, k, users, buckets, per_user)
             add(metric, np.nanmean(per_user), k)
             for label in labels:
                 mask = buckets == label
