@@ -7,6 +7,7 @@ import logging
 import time
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from recsys_ui import session_store, ui
 
@@ -32,13 +33,24 @@ ui.warm_up_kernels()
 # A reload (or a bookmark of the URL with its ?s= token) brings the saved session back before anything else.
 if session_store.restore():
     st.toast(st.session_state.pop("session_restored"), icon=":material/restore:")
+# A Train click whose run never ended (the person opened another page or reloaded mid-run) is said so, plainly.
+just_stopped = session_store.check_stopped_training()
 # A session's first visit, on any page, starts with the bundled sample (never over the person's own data).
 ui.ensure_sample_once()
 ui.sidebar_status()
+session_store.sidebar_note()
 
 started = time.perf_counter()
 try:
+    session_store.show_notes()
+    if session_store.stopped_training_note() and (just_stopped or page.url_path == "train"):
+        st.warning(session_store.stopped_training_note(), icon=":material/block:")
     page.run()
+except StreamlitAPIException as error:
+    # A setting restored from an older version that its widget now refuses: reset it and draw the page again.
+    if session_store.forget_unfitting_setting(error):
+        st.rerun()
+    raise
 finally:
     session_store.save()
     # Server time of each page run, for benchmarks/dashboard.py (page switches must not refit anything).

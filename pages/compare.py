@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from recsys_core.evaluation.metrics import activity_bucket_labels
-from recsys_ui import experiment_io, exports, fmt, reading, ui
+from recsys_ui import experiment_io, exports, fmt, reading, training, ui
 
 st.title("Compare")
 current = ui.require_results()
@@ -21,14 +21,23 @@ st.caption(f"{fmt.plural(len(models), 'model')} on {ui.dataset_caption(data)}; t
 for label, message in current.errors.items():
     st.error(f"**{ui.md(label)}** failed and is not shown: {ui.md(message)}", icon=":material/error:")
 
-k_default = 10 if 10 in ks else ks[len(ks) // 2]
-k = st.segmented_control("List length K", ks, default=k_default, key="compare_k", required=True,
+k = st.segmented_control("List length K", ks, default=reading.default_k(ks) if ks else None, key="compare_k",
+                         required=True,
                          format_func=lambda v: f"K = {v}", persist_state="session",
                          help="Ranking and beyond-accuracy metrics are measured on each user's top-K list.") if ks else None
 
 # ------------------------------------------------------------------ reading
+@st.cache_data(show_spinner=False, max_entries=32)
+def split_evidence(fingerprint: str, method: str, split_params: str, _data, _splits) -> reading.Evidence:
+    """What the split's test part gives the ranking metrics to find (keyed on the data and split settings)."""
+    return reading.split_evidence(_data, _splits)
+
+
 st.subheader("What the numbers say", divider="gray")
-for sentence in ui.results_view("reading", current, table, k, n_folds) if k else []:
+# The reading knows how much there was to measure: too few users, or nothing relevant, is said before any verdict.
+evidence = split_evidence(data.fingerprint, current.split_method, repr(sorted(current.split_params.items())), data,
+                          training.splits_for(data, current.split_method, current.split_params))
+for sentence in ui.results_view("reading", current, table, k, n_folds, evidence=evidence) if k else []:
     st.markdown(f"- {sentence}")
 
 # ------------------------------------------------------------------ table

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from recsys_core import projection
-from recsys_ui import charts, fmt, ui
+from recsys_ui import charts, fmt, lists, reading, training, ui
 
 st.title("Embeddings")
 current = ui.require_results()
@@ -29,8 +29,17 @@ if not candidates:
         + (" or a content model" if kind == "items" else " or a content model (users = mean of the items they liked)")
         + " to see a map.", "train", "Go to Train", ":material/model_training:")
 
-label = controls[1].selectbox("Model", list(candidates), key="emb_model", persist_state="session",
-                              help="Only models that learn vectors are listed.")
+# Best-ranking first (NDCG at the Compare page's K): the map opens on the model whose neighbourhoods mean most;
+# a model picked here stays picked for the session (a model no longer trained falls back to the best).
+ks = sorted(int(v) for v in current.table["k"].dropna().unique())
+rank_k = st.session_state.get("compare_k") if st.session_state.get("compare_k") in ks else None
+rank_k = rank_k or (reading.default_k(ks) if ks else None)
+ndcg = reading.ranked_models(current.table, rank_k) if rank_k else pd.Series(dtype=float)
+order = sorted(candidates, key=lambda m: (m not in ndcg.index, -ndcg.get(m, 0.0)))
+label = controls[1].selectbox(
+    "Model", order, key="emb_model", persist_state="session",
+    format_func=lambda m: f"{m}  ·  NDCG@{rank_k} {ndcg[m]:.3f}" if m in ndcg.index else m,
+    help="Only models that learn vectors are listed, best-ranking first (NDCG as on the Compare page).")
 method = controls[2].segmented_control(
     "Projection", list(projection.METHODS), default="pca", required=True, key="emb_method",
     format_func=projection.METHOD_LABELS.get, persist_state="session",

@@ -81,6 +81,90 @@ def best_per_column(wide: pd.DataFrame) -> dict[str, list[str]]:
     return best
 
 
+def default_k(ks) -> int:
+    """The cut-off a page opens on: 10 when measured, else the middle one."""
+    ks = sorted(int(k) for k in ks)
+    return 10 if 10 in ks else ks[len(ks) // 2]
+
+
+def ranked_models(table: pd.DataFrame, k: int, metric: str = "ndcg") -> pd.Series:
+    """Mean ``metric@k`` per model over folds (all users), best first: the Compare table's ranking."""
+    means = _mean(table, metric, k)
+    return means.sort_values(ascending=not (higher_is_better(metric) is not False), kind="stable")
+
+
+# ------------------------------------------------------------------ evidence
+#: Below these, a difference between models is mostly chance: the reading says so before any verdict.
+MIN_USERS = 50
+MIN_INTERACTIONS = 100
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the test part of a split gives the ranking metrics to find (the fold with the least of it).
+
+    Attributes
+    ----------
+    n_interactions : int
+        Interactions in the whole data set.
+    n_items : int
+        Items in the catalogue.
+    n_test_users : int
+        Users with at least one test interaction.
+    n_relevant_users : int
+        Users with at least one relevant test interaction: the ranking metrics are averages over them.
+    n_test : int
+        Test interactions.
+    n_relevant : int
+        Relevant test interactions (reaching the relevance threshold; every one for implicit data).
+    n_relevant_known : int
+        Relevant test interactions whose item has at least one training interaction (a model can rank it).
+    rule : str
+        The relevance rule in words (``"4 or more on 1–5"``); empty for implicit data.
+    feedback : str
+        ``"ratings"``, ``"counts"`` or ``"unary"`` (:attr:`Dataset.feedback_kind`).
+    """
+
+    n_interactions: int
+    n_items: int
+    n_test_users: int
+    n_relevant_users: int
+    n_test: int
+    n_relevant: int
+    n_relevant_known: int
+    rule: str = ""
+    feedback: str = "ratings"
+
+
+def split_evidence(data, splits) -> Evidence:
+    """The :class:`Evidence` of a split: of its folds, the one with the fewest users to measure.
+
+    Parameters
+    ----------
+    data : Dataset
+        The data set the split was made from.
+    splits : list of Split
+        Its folds (:func:`recsys_core.evaluation.splits.make_splits`).
+    """
+    from recsys_core.dataset import default_relevance_threshold
+    from recsys_core.evaluation.metrics import relevant_items
+
+    rule = "" if data.implicit else fmt.hit_rule(
+        default_relevance_threshold(data.rating_scale), data.rating_scale,
+        fmt.rating_step(data.interactions["rating"].to_numpy()))
+    folds = []
+    for fold in splits:
+        relevant = relevant_items(fold.test)  # the runner's definition, default threshold (the Train page's)
+        per_user = np.diff(relevant.indptr)
+        folds.append(Evidence(
+            n_interactions=int(data.n_ratings), n_items=int(data.n_items),
+            n_test_users=int(np.count_nonzero(fold.test.user_counts)),
+            n_relevant_users=int(np.count_nonzero(per_user)), n_test=int(fold.test.n_ratings),
+            n_relevant=int(relevant.nnz), n_relevant_known=int((fold.train.item_counts[relevant.indices] > 0).sum()),
+            rule=rule, feedback=data.feedback_kind))
+    return min(folds, key=lambda e: (e.n_relevant_users, e.n_relevant))
+
+
 # ------------------------------------------------------------------ reading
 def _mean(table: pd.DataFrame, metric: str, k: int | None, bucket: str = "all") -> pd.Series:
     part = table[(table["metric"] == metric) & (table["bucket"] == bucket)]
@@ -92,6 +176,25 @@ def _name(model: str) -> str:
     return f"**{fmt.text(model)}**"
 
 
+def _names(models) -> str:
+    """``**a**``, ``**a** and **b**``, ``**a**, **b** and **c**``."""
+    names = [_name(m) for m in models]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _same(a: float, b: float, digits: int = 3) -> bool:
+    """Equal as the reading prints them: a difference nobody can see is a tie, not a lead."""
+    return f"{a:.{digits}f}" == f"{b:.{digits}f}"
+
+
+def _leaders(values: pd.Series, higher: bool) -> tuple[list[str], pd.Series]:
+    """The model(s) sharing the best value, and the others best first."""
+    ordered = values.sort_values(ascending=not higher, kind="stable")
+    top = ordered.iloc[0]
+    tied = [m for m, v in ordered.items() if _same(v, top)]
+    return tied, ordered[~ordered.index.isin(tied)]
+
+
 def _rating_versus_ranking(ndcg: pd.Series, rmse: pd.Series, k: int) -> list[str]:
     """The lesson of the comparison: models trained to rank beat models trained to predict ratings at ranking."""
     rating_models = ndcg[ndcg.index.isin(rmse.index)]
@@ -99,7 +202,8 @@ def _rating_versus_ranking(ndcg: pd.Series, rmse: pd.Series, k: int) -> list[str
     if not len(rating_models) or not len(ranking_models):
         return []
     best_rating, best_ranking = rating_models.idxmax(), ranking_models.idxmax()
-    if ranking_models[best_ranking] <= rating_models[best_rating]:
+    if ranking_models[best_ranking] <= rating_models[best_rating] or _same(ranking_models[best_ranking],
+                                                                            rating_models[best_rating]):
         return []
     ratio = ranking_models[best_ranking] / rating_models[best_rating] if rating_models[best_rating] > 0 else float("inf")
     times = f"{ratio:.1f}×" if ratio != float("inf") else "far"
@@ -112,8 +216,64 @@ def _rating_versus_ranking(ndcg: pd.Series, rmse: pd.Series, k: int) -> list[str
     ]
 
 
-def reading(table: pd.DataFrame, k: int, n_folds: int = 1) -> list[str]:
+def _too_little(evidence: Evidence | None) -> str | None:
+    """'Too little data to compare models' with what is short, or None when there is enough."""
+    if evidence is None:
+        return None
+    short = []
+    if evidence.n_relevant_users < MIN_USERS:
+        short.append(f"only {fmt.plural(evidence.n_relevant_users, 'user')} "
+                     f"{'has' if evidence.n_relevant_users == 1 else 'have'} a relevant test item (the ranking "
+                     f"metrics are averages over them; at least {MIN_USERS} are needed)")
+    if evidence.n_interactions < MIN_INTERACTIONS:
+        short.append(f"the data set holds only {fmt.plural(evidence.n_interactions, 'interaction')} "
+                     f"(at least {MIN_INTERACTIONS} are needed)")
+    if not short:
+        return None
+    return (f"**Too little data to compare models**: {' and '.join(short)}. Differences between the models here "
+            "are mostly chance, so no winner is named below. Load more data, or choose a split that tests more "
+            "users (k-fold cross-validation), before reading a verdict.")
+
+
+def _nothing_to_find(evidence: Evidence | None, k: int, too_little: bool) -> str:
+    """Why every ranking metric is 0: the relevance definition, the split or the data (named when known)."""
+    if evidence is None:
+        return ("the relevance definition, the data or the split leaves nothing to find: check which test "
+                "ratings count as relevant on the Train page.")
+    causes = []
+    if evidence.n_relevant == 0:
+        return (f"the relevance definition leaves nothing to find: no test rating reaches the relevance threshold "
+                f"({evidence.rule}).")
+    share = evidence.n_relevant / max(1, evidence.n_test)
+    if evidence.rule and share < 0.05:
+        cause = (f"the relevance definition leaves almost nothing to find: only {fmt.count(evidence.n_relevant)} of "
+                 f"{fmt.plural(evidence.n_test, 'test rating')} ({fmt.percent(share)}) reach the relevance threshold "
+                 f"({evidence.rule})")
+        if evidence.feedback == "ratings":
+            cause += (". If these values are counts (plays, clicks, purchases) rather than ratings, load the file "
+                      "again with no rating column on the Data page: every held-out interaction then counts")
+        causes.append(cause)
+    unknown = evidence.n_relevant - evidence.n_relevant_known
+    if unknown and unknown >= 0.5 * evidence.n_relevant:
+        causes.append(f"the split leaves little to find: {fmt.count(unknown)} of the "
+                      f"{fmt.plural(evidence.n_relevant, 'relevant test item')} have no interaction in the training "
+                      "part, so no model can recommend them (a temporal or leave-last-out split tests new items; a "
+                      "random split or k-fold keeps most items in training)")
+    if too_little:
+        causes.append("the data is too small (see above)")
+    if not causes:
+        per_user = evidence.n_relevant / max(1, evidence.n_relevant_users)
+        causes.append(f"the top-{k} lists miss every one of the {fmt.count(evidence.n_relevant)} relevant test items "
+                      f"(about {per_user:.1f} per user, among {fmt.plural(evidence.n_items, 'item')}); a larger K "
+                      "or a model trained to rank may find some")
+    return "; ".join(causes) + "."
+
+
+def reading(table: pd.DataFrame, k: int, n_folds: int = 1, evidence: Evidence | None = None) -> list[str]:
     """Short sentences a class can read aloud: who wins what, and what that means.
+
+    Nothing is called a lead that the printed numbers do not show (equal to three decimals is a tie), no
+    winner is named on too little data, and a table of zeros says why there was nothing to find.
 
     Parameters
     ----------
@@ -123,6 +283,9 @@ def reading(table: pd.DataFrame, k: int, n_folds: int = 1) -> list[str]:
         The cut-off the ranking sentences talk about.
     n_folds : int
         Folds behind the numbers (a single hold-out gets a caution).
+    evidence : Evidence, optional
+        What the split's test part holds (:func:`split_evidence`): enables the too-little-data warning and
+        names why a table of zeros has nothing to find.
     """
     sentences: list[str] = []
     if table.empty:
@@ -131,46 +294,88 @@ def reading(table: pd.DataFrame, k: int, n_folds: int = 1) -> list[str]:
     rmse = _mean(table, "rmse", None)
     popularity = _mean(table, "median_popularity", k)
     coverage = _mean(table, "coverage", k)
+    ranking_values = pd.concat([_mean(table, metric, k) for metric in RANKING_METRICS])
 
-    if len(ndcg):
-        best = ndcg.idxmax()
-        ordered = ndcg.sort_values(ascending=False)
-        runner_up = f", ahead of {_name(ordered.index[1])} ({ordered.iloc[1]:.3f})" if len(ordered) > 1 else ""
-        sentences.append(f"Best top-{k} lists (NDCG@{k}): {_name(best)} with {ndcg[best]:.3f}{runner_up}.")
-    if len(rmse):
-        best_rmse = rmse.idxmin()
-        sentence = f"Most accurate rating predictions (lowest RMSE): {_name(best_rmse)} with {rmse[best_rmse]:.3f} stars."
-        if len(ndcg) and best_rmse != ndcg.idxmax():
+    too_little = _too_little(evidence)
+    if too_little:
+        sentences.append(too_little)
+    all_zero = len(ranking_values) > 0 and bool(np.allclose(ranking_values.to_numpy(dtype=float), 0.0, atol=1e-12))
+    if all_zero:
+        sentences.append(f"**Nothing to read in the ranking metrics**: every model scores 0 on every one of them at "
+                         f"K = {k} (not one relevant test item in anyone's top {k}), so they cannot tell the models "
+                         f"apart. Most likely {_nothing_to_find(evidence, k, bool(too_little))}")
+    elif not len(ndcg) and evidence is not None and evidence.n_relevant_users == 0 and evidence.n_test:
+        sentences.append("**No ranking metric could be measured**: "
+                         f"{_nothing_to_find(evidence, k, bool(too_little))}")
+    verdicts = not too_little and not all_zero
+
+    if len(ndcg) and verdicts:
+        tied, rest = _leaders(ndcg, higher=True)
+        after = f", ahead of {_name(rest.index[0])} ({rest.iloc[0]:.3f})" if len(rest) else ""
+        if len(tied) == 1:
+            sentences.append(f"Best top-{k} lists (NDCG@{k}): {_name(tied[0])} with {ndcg[tied[0]]:.3f}{after}.")
+        elif not len(rest):
+            sentences.append(f"Top-{k} lists (NDCG@{k}): a tie, every model reaches {ndcg[tied[0]]:.3f}.")
+        else:
+            sentences.append(f"Best top-{k} lists (NDCG@{k}): a tie between {_names(tied)} at "
+                             f"{ndcg[tied[0]]:.3f}{after}.")
+    elif len(ndcg) > 1 and too_little and not all_zero:
+        sentences.append(f"For the record, NDCG@{k} ranges from {ndcg.min():.3f} to {ndcg.max():.3f} over "
+                         f"{fmt.plural(len(ndcg), 'model')}.")
+    if len(rmse) and not too_little:
+        tied, _ = _leaders(rmse, higher=False)
+        value = rmse[tied[0]]
+        if len(tied) == len(rmse) and len(rmse) > 1:
+            sentence = f"Rating predictions (RMSE): a tie, every model is off by {value:.3f} stars."
+        elif len(tied) > 1:
+            sentence = f"Most accurate rating predictions (lowest RMSE): a tie between {_names(tied)} at {value:.3f} stars."
+        else:
+            sentence = f"Most accurate rating predictions (lowest RMSE): {_name(tied[0])} with {value:.3f} stars."
+        best_ranking = _leaders(ndcg, higher=True)[0] if len(ndcg) and verdicts else []
+        if best_ranking and len(tied) < len(rmse) and not set(tied) & set(best_ranking):
             sentence += (
                 f" It is not the model with the best top-{k} lists: predicting ratings well and ranking well are "
                 "different tasks (most ratings in the test set are of items the user chose to watch, so RMSE never "
                 "looks at the thousands of items nobody rated)."
             )
         sentences.append(sentence)
-    if REFERENCE in ndcg.index:
+    if REFERENCE in ndcg.index and verdicts:
         reference = ndcg[REFERENCE]
         others = ndcg.drop(REFERENCE)
-        beaten = others[others > reference]
+        tied = [m for m in others.index if _same(others[m], reference)]
+        beaten = [m for m in others.index if m not in tied and others[m] > reference]
+        below = [m for m in others.index if m not in tied and m not in beaten]
         if len(others):
             if len(beaten) == len(others):
                 verdict = "every other model beats it"
-            elif len(beaten) == 0:
-                verdict = "no model beats it: the personalised models have not learnt more than 'what everybody watches'"
+            elif not beaten:
+                verdict = "no model beats it"
+                if tied:
+                    verdict += f" ({_names(tied)} {'ties' if len(tied) == 1 else 'tie'} with it)"
+                verdict += ": the personalised models have not learnt more than 'what everybody watches'"
             else:
-                losers = [_name(m) for m in others.index if m not in beaten.index]
-                verb = "does not" if len(losers) == 1 else "do not"
-                verdict = f"{len(beaten)} of {len(others)} models beat it; {', '.join(losers)} {verb}"
+                parts = [f"{len(beaten)} of {len(others)} models beat it"]
+                if tied:
+                    parts.append(f"{_names(tied)} {'ties' if len(tied) == 1 else 'tie'} with it")
+                if below:
+                    parts.append(f"{', '.join(_name(m) for m in below)} {'does not' if len(below) == 1 else 'do not'}")
+                verdict = "; ".join(parts)
             sentences.append(
                 f"Reference: **{REFERENCE}** recommends the same most-rated items to everyone and reaches "
                 f"NDCG@{k} = {reference:.3f}; {verdict}."
             )
-    elif len(ndcg):
+    elif len(ndcg) and REFERENCE not in ndcg.index:
         sentences.append(f"Train **{REFERENCE}** too: it is the reference every personalised model should beat.")
-    sentences += _rating_versus_ranking(ndcg, rmse, k)
+    if verdicts:
+        sentences += _rating_versus_ranking(ndcg, rmse, k)
     if len(popularity):
-        ranked = popularity.sort_values()
+        ranked = popularity.sort_values(kind="stable")
         low, high = ranked.index[0], ranked.index[-1]
-        if ranked.iloc[-1] > 0 and ranked.iloc[0] < 0.25 * ranked.iloc[-1]:
+        if len(ranked) == 1 or _same(ranked.iloc[0], ranked.iloc[-1], 0):
+            whose = f"{_name(low)}'s" if len(ranked) == 1 else "every model's"
+            sentences.append(f"How popular are the recommended items? The median item in {whose} top {k} has "
+                             f"{fmt.plural(ranked.iloc[-1], 'training rating')}.")
+        elif ranked.iloc[-1] > 0 and ranked.iloc[0] < 0.25 * ranked.iloc[-1]:
             sentences.append(
                 f"How popular are the recommended items? The median item in {_name(high)}'s top {k} has "
                 f"{fmt.plural(ranked.iloc[-1], 'training rating')}; in {_name(low)}'s only {fmt.count(ranked.iloc[0])}. "
@@ -182,18 +387,23 @@ def reading(table: pd.DataFrame, k: int, n_folds: int = 1) -> list[str]:
                 f"to {ranked.iloc[-1]:,.0f} training ratings ({_name(high)})."
             )
     if len(coverage) > 1:
-        widest = coverage.idxmax()
-        narrowest = coverage.idxmin()
-        sentences.append(
-            f"Catalogue coverage: {_name(widest)}'s lists use {fmt.percent(coverage[widest])} of the items, "
-            f"{_name(narrowest)}'s only {fmt.percent(coverage[narrowest])}."
-        )
+        widest, rest = _leaders(coverage, higher=True)
+        if fmt.percent(coverage.max()) == fmt.percent(coverage.min()):
+            sentences.append(f"Catalogue coverage: every model's lists use {fmt.percent(coverage.max())} of the items.")
+        else:
+            narrowest = [m for m in rest.index if fmt.percent(rest[m]) == fmt.percent(rest.iloc[-1])]
+            sentences.append(
+                f"Catalogue coverage: {_names(widest)}'s lists use {fmt.percent(coverage[widest[0]])} of the items, "
+                f"{_names(narrowest)}'s only {fmt.percent(rest.iloc[-1])}."
+            )
     fit = _mean(table, "fit_seconds", None)
     if len(fit) > 1:
-        sentences.append(
-            f"Fastest to fit: {_name(fit.idxmin())} ({fit.min():.2f} s); slowest: {_name(fit.idxmax())} ({fit.max():.2f} s)."
-        )
-    if n_folds <= 1 and len(ndcg) > 1:
+        if f"{fit.min():.2f}" == f"{fit.max():.2f}":
+            sentences.append(f"Every model fits in {fit.max():.2f} s.")
+        else:
+            sentences.append(f"Fastest to fit: {_name(fit.idxmin())} ({fit.min():.2f} s); "
+                             f"slowest: {_name(fit.idxmax())} ({fit.max():.2f} s).")
+    if n_folds <= 1 and len(ndcg) > 1 and verdicts:
         sentences.append(
             "These numbers come from a single train/test split: small differences may be noise. "
             "Choose k-fold cross-validation on the Train page to see the spread across folds."

@@ -11,8 +11,14 @@ replaced.
 What is saved: the data set (Parquet + JSON via :mod:`recsys_core.experiment`,
 never pickles of anything a person uploaded), the trained runs (models and
 results this server fitted itself), and the values of the dashboard's
-settings widgets. Saving happens at the end of a page run, only when
-something changed.
+settings widgets, plus the latest cold-start answer. Saving happens at the
+end of a page run, only when something changed.
+
+Restoring is piecewise: a stored session from an older version of the
+dashboard, or one whose files were only partly written, brings back what can
+still be read (settings, data set, each trained model on its own) and the
+page says, in words, what could not be restored; a saved setting that no
+longer fits its widget is reset rather than stopping the page.
 """
 from __future__ import annotations
 
@@ -25,13 +31,18 @@ import re
 import secrets
 import shutil
 import time
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 
 from recsys_core.errors import RecsysError
 from recsys_core.experiment import read_dataset, write_dataset
+
+from .fmt import text as md
 
 log = logging.getLogger("recsys_ui")
 
@@ -40,9 +51,17 @@ MAX_SESSIONS = 32
 MAX_AGE_HOURS = 24
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{24,64}$")
 #: Widget keys whose values are saved (settings a person chose), by prefix.
-_SETTING_PREFIXES = ("param:", "train_", "tune_", "emb_", "compare_", "cold_")
-#: Buttons among those keys: Streamlit refuses values set for a button, and a click is not a setting.
-_BUTTON_KEYS = re.compile(r"^(tune_run|tune_apply|cold_go_.*)$")
+_SETTING_PREFIXES = ("param:", "train_", "tune_", "emb_", "compare_", "cold_", "explore_")
+#: Keys among those that are not settings: Streamlit refuses a value set for a button, a download button or a
+#: chart's selection (the Embeddings map: restoring ``emb_chart:...`` crashed the page on reload, issue 21), and a
+#: click or a selection is not a setting. Checked when saving and again when restoring (older sessions hold them).
+_BUTTON_KEYS = re.compile(r"^(tune_run|tune_apply|cold_go_.*|cold_download_.*|emb_chart:.*|emb_last_pick)$")
+#: Session values that are not widget settings but are kept too (pickled with the runs: built by this server).
+_KEPT_ANSWERS = ("cold_answer",)
+#: Version of what this module writes; older sessions are read as far as they can be.
+STATE_VERSION = 2
+#: The notes shown at the top of the page after a partial restore (key not saved: starts with "_").
+NOTES = "_restore_notes"
 
 
 def root() -> Path:
@@ -68,45 +87,181 @@ def directory(session_token: str) -> Path:
 
 
 def restore() -> bool:
-    """Once per browser session: bring back a saved session named by the URL's token. True if restored."""
+    """Once per browser session: bring back a saved session named by the URL's token. True if anything came back.
+
+    Each part is read on its own (settings, data set, each trained run, the latest cold-start answer): what
+    cannot be read is named in :data:`NOTES` (shown by :func:`show_notes`) and the rest is kept.
+    """
     if st.session_state.get("_restore_done"):
         return False
     st.session_state["_restore_done"] = True
     folder = directory(token())
-    state_file = folder / "state.json"
-    if not state_file.is_file() or _age_hours(folder) > MAX_AGE_HOURS:
+    if not folder.is_dir() or _age_hours(folder) > MAX_AGE_HOURS:
         return False
+    state_file = folder / "state.json"
+    if not state_file.is_file() and not (folder / "data").is_dir():
+        return False  # nothing was ever saved here
+    problems: list[str] = []
+    state: dict[str, Any] = {}
     try:
         state = json.loads(state_file.read_text(encoding="utf-8"))
+        if not isinstance(state, dict):
+            raise ValueError(f"it holds a JSON {type(state).__name__}, not the expected object")
+    except FileNotFoundError:
+        problems.append("your settings (their file was never written)")
+    except (OSError, ValueError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        log.warning("session %s: settings unreadable: %s", folder.name, error)
+        problems.append(f"your settings (the file is damaged: {error})")
+        state = {}
+
+    data = None
+    try:
         data = read_dataset(folder / "data")
-        runs, results = _read_runs(folder, data.fingerprint)
-    except (OSError, ValueError, RecsysError, pickle.UnpicklingError, AttributeError, EOFError) as error:
-        log.warning("could not restore session %s: %s", folder.name, error)
-        st.session_state["session_restore_failed"] = str(error)
-        return False
-    st.session_state["dataset"] = data
-    st.session_state["dataset_source"] = state.get("dataset_source", "a restored session")
-    st.session_state["sample_tried"] = True
-    st.session_state["runs"] = runs
-    if results is not None:
-        st.session_state["results"] = results
-    for key, value in state.get("settings", {}).items():
-        if key.startswith(_SETTING_PREFIXES) and not _BUTTON_KEYS.match(key):
+    except (OSError, ValueError, RecsysError) as error:
+        log.warning("session %s: data set unreadable: %s", folder.name, error)
+        problems.append("the data set (its saved files are incomplete or from another version), and so the "
+                        "models trained on it; the bundled sample is loaded instead")
+    runs: dict = {}
+    if data is not None:
+        runs, results, extras, lost = _read_runs(folder, data.fingerprint)
+        problems += lost
+        st.session_state["dataset"] = data
+        st.session_state["dataset_source"] = str(state.get("dataset_source") or "a restored session")
+        st.session_state["sample_tried"] = True
+        st.session_state["runs"] = runs
+        if results is not None:
+            st.session_state["results"] = results
+        st.session_state.update(extras)
+
+    settings = state.get("settings", {})
+    restored = {}
+    for key, value in (settings.items() if isinstance(settings, dict) else ()):
+        if isinstance(key, str) and key.startswith(_SETTING_PREFIXES) and not _BUTTON_KEYS.match(key):
             st.session_state[key] = value
-    st.session_state["_saved_signature"] = _signature()
+            restored[key] = value
+    st.session_state["_restored_settings"] = restored
+    stopped = state.get("training")
+    if isinstance(stopped, dict) and data is not None:
+        st.session_state[RUNNING] = stopped  # check_stopped_training() turns it into the note, on this page run
+    if problems:
+        st.session_state[NOTES] = problems
+    st.session_state["_saved_signature"] = _signature() if data is not None else None
+    if data is None:
+        return False  # settings (if any) are back; the notes say what is not
     st.session_state["session_restored"] = (f"Restored your session: {data.name} with {len(runs)} trained "
                                             f"model{'s' if len(runs) != 1 else ''}.")
     return True
 
 
-def save() -> None:
+def show_notes() -> None:
+    """What could not be restored, at the top of the page until the person dismisses it."""
+    notes = st.session_state.get(NOTES)
+    if not notes:
+        return
+    with st.container(border=True):
+        st.warning("Part of your saved session could not be restored: " + "; ".join(md(n) for n in notes)
+                   + ". Everything else is back.", icon=":material/restore_page:")
+        if st.button("Dismiss", key="_restore_dismiss", icon=":material/close:"):
+            st.session_state.pop(NOTES, None)
+            st.rerun()
+
+
+def forget_unfitting_setting(error: BaseException, widget_error: bool = True) -> bool:
+    """After a widget refused a restored value (older version: out of range, wrong type), reset that setting.
+
+    The widget's ``key`` is read from the failing call's frames; when none is found and ``widget_error``
+    (Streamlit refused a value), every restored setting is reset. True when something was reset (rerun the
+    page); False when no restored setting is to blame.
+    """
+    restored: dict[str, Any] = st.session_state.get("_restored_settings") or {}
+    if not restored:
+        return False
+    blamed = set()
+    trace = error.__traceback__
+    while trace is not None:
+        key = trace.tb_frame.f_locals.get("key")
+        if isinstance(key, str) and key in restored:
+            blamed.add(key)
+        trace = trace.tb_next
+    if not blamed and not widget_error:
+        return False
+    blamed = blamed or set(restored)
+    for key in blamed:
+        st.session_state.pop(key, None)
+        restored.pop(key, None)
+    log.warning("reset restored settings %s: %s", sorted(blamed), error)
+    notes = st.session_state.setdefault(NOTES, [])
+    notes.append(f"{'a saved setting' if len(blamed) == 1 else 'saved settings'} that no longer "
+                 f"fit{'s' if len(blamed) == 1 else ''} this version ({', '.join(sorted(blamed))}: {error}), "
+                 "reset to the default")
+    return True
+
+
+# ------------------------------------------------------------------ a training run left unfinished
+#: Set while a Train click runs (in session state, saved with the settings): a run that ends normally clears
+#: it, so finding it at the start of a page run means the run was stopped (the person left the Train page,
+#: reloaded, or closed the tab). Streamlit stops a script run when its session moves to another page.
+RUNNING = "_training_running"
+#: The sentence saying that a run was stopped, kept until the next Train click.
+STOPPED = "_training_stopped"
+
+
+def training_started(models: list[str]) -> None:
+    """Call at the start of a Train click (models in order)."""
+    st.session_state.pop(STOPPED, None)
+    st.session_state[RUNNING] = {"models": [str(m) for m in models], "started": time.time(),
+                                 "before": sorted(repr(key) for key in st.session_state.get("runs", {}))}
+    save(force=True)  # a reload mid-run finds the mark too
+
+
+def training_finished() -> None:
+    """Call when the Train click's run ends normally (failed models included)."""
+    st.session_state.pop(RUNNING, None)
+
+
+def check_stopped_training() -> bool:
+    """At the start of every page run: turn a mark left by a stopped run into a plain note. True if it just did."""
+    running = st.session_state.pop(RUNNING, None)
+    if isinstance(running, dict):
+        st.session_state[STOPPED] = _stopped_note(running, st.session_state.get("runs", {}))
+        return True
+    return False
+
+
+def stopped_training_note() -> str | None:
+    """The note of a stopped run (until the next Train click), for the sidebar and the pages."""
+    return st.session_state.get(STOPPED)
+
+
+def sidebar_note() -> None:
+    """A stopped training run, in the sidebar of every page until the next Train click."""
+    if st.session_state.get(STOPPED):
+        st.sidebar.caption(":material/block: **Last training stopped** before it finished; the Train page says more.")
+
+
+def _stopped_note(running: dict, runs: dict) -> str:
+    models = [str(m) for m in running.get("models", [])] if isinstance(running.get("models"), list) else []
+    before = set(running.get("before") or ()) if isinstance(running.get("before"), list) else set()
+    fitted_since = {str(key[1]) for key in runs if isinstance(key, tuple) and len(key) > 1 and repr(key) not in before}
+    done = [m for m in models if m in fitted_since]
+    note = ("The last training run was stopped before it finished: Streamlit stops a run when you open another "
+            "page, reload or close the tab, and its results were not shown.")
+    if models:
+        note += f" It was fitting {', '.join(md(m) for m in models)}."
+    if done:
+        note += (f" Finished before it stopped, and kept: {', '.join(md(m) for m in done)} (a new Train click "
+                 "reuses them).")
+    return note + " Press **Train and evaluate** again on the Train page and stay there until it ends."
+
+
+def save(force: bool = False) -> None:
     """Write what changed since the last save (data set, runs, settings); prune the store."""
     data = st.session_state.get("dataset")
     if data is None:
         return
     signature = _signature()
     saved = st.session_state.get("_saved_signature")
-    if saved == signature:
+    if saved == signature and not force:
         return
     folder = directory(token())
     try:
@@ -117,8 +272,10 @@ def save() -> None:
             write_dataset(data, folder / "data")
         if saved is None or saved[:3] != signature[:3] or not (folder / "runs.pkl").is_file():
             _write_runs(folder)  # models change only when training ran; settings are cheap to save alone
-        state = {"dataset_source": st.session_state.get("dataset_source", ""), "fingerprint": data.fingerprint,
-                 "saved": time.time(), "settings": _settings()}
+        state = {"version": STATE_VERSION, "dataset_source": st.session_state.get("dataset_source", ""),
+                 "fingerprint": data.fingerprint, "saved": time.time(), "settings": _settings()}
+        if st.session_state.get(RUNNING) is not None:
+            state["training"] = st.session_state[RUNNING]
         _atomic_write(folder / "state.json", json.dumps(state).encode("utf-8"))
         st.session_state["_saved_signature"] = signature
     except (OSError, ValueError, TypeError, pickle.PicklingError) as error:
@@ -146,6 +303,8 @@ def _settings() -> dict[str, Any]:
     for key in list(st.session_state.keys()):
         if isinstance(key, str) and key.startswith(_SETTING_PREFIXES) and not _BUTTON_KEYS.match(key):
             value = st.session_state[key]
+            if isinstance(value, dict) and "selection" in value:  # a chart's or table's selection, not a setting
+                continue
             try:
                 json.dumps(value)
             except (TypeError, ValueError):
@@ -158,26 +317,87 @@ def _signature() -> tuple:
     data = st.session_state.get("dataset")
     results = st.session_state.get("results")
     return (getattr(data, "fingerprint", None), tuple(sorted(map(repr, st.session_state.get("runs", {})))),
-            tuple(getattr(results, "keys", ()) or ()), json.dumps(_settings(), sort_keys=True, default=str))
+            tuple(getattr(results, "keys", ()) or ()), json.dumps(_settings(), sort_keys=True, default=str),
+            tuple(id(st.session_state.get(key)) for key in _KEPT_ANSWERS),
+            json.dumps(st.session_state.get(RUNNING), default=str))
 
 
 def _write_runs(folder: Path) -> None:
-    # Pickles of objects this server built (fitted models, result tables), read back only by this server
-    # from a directory named by a hash: never a file a person uploaded.
-    payload = {"runs": st.session_state.get("runs", {}), "results": st.session_state.get("results")}
+    # Pickles of objects this server built (fitted models, result tables, cold-start answers), read back only by
+    # this server from a directory named by a hash: never a file a person uploaded.
+    payload = {"version": STATE_VERSION, "runs": st.session_state.get("runs", {}),
+               "results": st.session_state.get("results"),
+               "answers": {key: st.session_state[key] for key in _KEPT_ANSWERS if key in st.session_state}}
     _atomic_write(folder / "runs.pkl", pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def _read_runs(folder: Path, fingerprint: str):
+def _read_runs(folder: Path, fingerprint: str) -> tuple[dict, Any, dict[str, Any], list[str]]:
+    """``(runs, results, answers, problems)``: every run that still works; the others named in ``problems``."""
     path = folder / "runs.pkl"
     if not path.is_file():
-        return {}, None
-    payload = pickle.loads(path.read_bytes())  # noqa: S301 -- written by this server, see _write_runs
-    runs = {key: run for key, run in payload.get("runs", {}).items() if key and key[0] == fingerprint}
+        return {}, None, {}, []
+    try:
+        payload = pickle.loads(path.read_bytes())  # noqa: S301 -- written by this server, see _write_runs
+        if not isinstance(payload, dict):
+            raise TypeError(f"a {type(payload).__name__} instead of the expected dict")
+    except Exception as error:  # noqa: BLE001 -- any unpickling failure (older classes, a cut file) is named, not raised
+        log.warning("session %s: trained models unreadable: %s: %s", folder.name, type(error).__name__, error)
+        return {}, None, {}, [f"the trained models (saved by another version of recsys-lab, or not completely "
+                              f"written: {type(error).__name__}); train them again on the Train page"]
+    runs, broken = {}, []
+    stored = payload.get("runs")
+    for key, run in (stored.items() if isinstance(stored, dict) else ()):
+        if not (isinstance(key, tuple) and key and key[0] == fingerprint):
+            continue
+        problem = _run_problem(run)
+        if problem is None:
+            runs[key] = run
+        else:
+            log.warning("session %s: dropped run %r: %s", folder.name, key[1:2], problem)
+            broken.append(str(key[1]) if len(key) > 1 else "a model")
+    problems = []
+    if broken:
+        problems.append(f"the trained model{'s' if len(broken) != 1 else ''} {', '.join(broken)} (saved by another "
+                        "version of recsys-lab); train "
+                        f"{'them' if len(broken) != 1 else 'it'} again on the Train page")
     results = payload.get("results")
-    if results is not None and getattr(results, "fingerprint", None) != fingerprint:
+    if results is not None and (getattr(results, "fingerprint", None) != fingerprint
+                                or _results_problem(results) is not None):
+        if getattr(results, "fingerprint", None) == fingerprint:
+            problems.append("the latest results (saved by another version of recsys-lab)")
         results = None
-    return runs, results
+    answers = payload.get("answers")
+    answers = {key: value for key, value in answers.items() if key in _KEPT_ANSWERS} if isinstance(answers, dict) else {}
+    return runs, results, answers, problems
+
+
+def _run_problem(run: Any) -> str | None:
+    """Why a stored run cannot be used now (None: it works): its fields and a one-user recommendation."""
+    from .training import Run
+
+    if not isinstance(run, Run):
+        return f"a {type(run).__name__}, not a trained run"
+    missing = [f.name for f in fields(Run) if not hasattr(run, f.name)]
+    if missing:
+        return f"saved without {', '.join(missing)}"
+    if not isinstance(run.table, pd.DataFrame):
+        return "its results are not a table"
+    try:
+        run.model.check_fitted()
+        run.model.capabilities()
+        run.model.recommend_indices(np.array([0]), n=1)
+    except Exception as error:  # noqa: BLE001 -- a model pickled by older code may lack what the code now reads
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def _results_problem(results: Any) -> str | None:
+    from .training import Results
+
+    if not isinstance(results, Results):
+        return f"a {type(results).__name__}, not results"
+    missing = [f.name for f in fields(Results) if not hasattr(results, f.name)]
+    return f"saved without {', '.join(missing)}" if missing else None
 
 
 def _atomic_write(path: Path, content: bytes) -> None:

@@ -14,6 +14,7 @@ from recsys_core.evaluation.runner import ModelSpec, evaluate
 from recsys_core.evaluation.splits import Split, make_splits
 from recsys_core.models import REGISTRY, Recommender
 
+from . import session_store
 from .ui import _save_session, dataset, empty_state, log, md, require_dataset
 
 @dataclass
@@ -162,16 +163,20 @@ def train(data: Dataset, chosen: dict[str, dict[str, Any]], method: str, split_p
     started = time.perf_counter()
     outcome = Results(data.fingerprint, method, dict(split_params), tuple(sorted(ks)))
     n = len(chosen)
+    session_store.training_started(list(chosen))  # cleared below; left set, it tells the next page run "stopped"
 
     def say(line: str) -> None:
         st.write(line)
         outcome.log.append(line)
 
     with st.status(f"Training {n} model{'s' if n != 1 else ''}…", expanded=True) as status:
+        st.caption(":material/warning: Stay on this page until training ends: opening another page, reloading or "
+                   "closing the tab stops it (models finished by then are kept).")
         bar = st.progress(0.0, text="Splitting the ratings into train and test…")
         try:
             splits = splits_for(data, method, split_params)
         except (RecsysError, ValueError) as error:
+            session_store.training_finished()
             status.update(label="Could not split the data", state="error", expanded=True)
             st.error(md(str(error)), icon=":material/error:")
             return None
@@ -222,6 +227,7 @@ def train(data: Dataset, chosen: dict[str, dict[str, Any]], method: str, split_p
             outcome.headline += f" ({len(outcome.reused)} reused unchanged)"
         status.update(label=outcome.headline, state="error" if outcome.errors and not ok else "complete", expanded=False)
     st.session_state["results"] = outcome
+    session_store.training_finished()
     _evict(store, keep=set(outcome.keys))
     _save_session()
     return outcome

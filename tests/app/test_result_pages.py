@@ -1,6 +1,7 @@
 """Compare, Embeddings, Cold start and Explore on one trained session (small MovieLens-format upload)."""
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from app_helpers import FAST_MODELS, new_app, plotly_charts, texts
@@ -13,9 +14,12 @@ def test_compare_shows_table_reading_charts_and_downloads(trained):
     table = at.dataframe[0].value
     assert list(table.columns)[1:] == FAST_MODELS  # first column: "better"
     assert {"RMSE", "NDCG@10", "Median popularity@10", "Fit time"} <= set(table.index)
-    reading = " ".join(texts(at.markdown))
-    assert "Best top-10 lists (NDCG@10)" in reading and "Reference: **popular**" in reading
-    assert "median item in" in reading or "Median popularity" in reading
+    reading = texts(at.markdown)
+    # 50 users, a 20% hold-out: 27 of them have a test rating of 4 or more. Too few for a verdict (issue 21).
+    assert reading[0].startswith("- **Too little data to compare models**: only 27 users have a relevant test item")
+    assert not any("Best top-10" in s or "beats it" in s or "beat it" in s for s in reading)
+    assert any("NDCG@10 ranges from" in s for s in reading)
+    assert any("median item in" in s or "Median popularity" in s for s in reading)
     # bars, metric vs K, user buckets, median popularity, time
     assert len(plotly_charts(at)) == 5
     assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download JSON", "Export experiment (.zip)"]
@@ -35,9 +39,23 @@ def test_compare_follows_k_bucket_and_metric(trained):
 def test_embeddings_draws_a_map_and_lists_neighbours(trained):
     at = trained.switch_page("pages/embeddings.py").run()
     assert not at.exception and not at.error
-    offered = at.selectbox(key="emb_model").options
+    picker = at.selectbox(key="emb_model")
+    offered = [option.split("  ·  ")[0] for option in picker.options]
     assert "svd" in offered and "content-tfidf" in offered
     assert "popular" not in offered and "baseline" not in offered  # no vectors
+    # Best-ranking first by the Compare table's NDCG@10, and the map opens on it (issue 21: it opened on svd).
+    # (Results.table reads the runs from the running script's session state: read them here directly.)
+    table = pd.concat([run.table for run in at.session_state["runs"].values()])
+    k = at.session_state["compare_k"] if "compare_k" in at.session_state else 10  # the K Compare shows
+    ndcg = table[(table.metric == "ndcg") & (table.k == k) & (table.bucket == "all")].groupby("model")["value"].mean()
+    assert offered == sorted(offered, key=lambda m: -ndcg[m]) and picker.value == offered[0]
+    assert picker.options[0] == f"{offered[0]}  ·  NDCG@{k} {ndcg[offered[0]]:.3f}"
+    # A model picked by the person stays picked for the session.
+    picker.set_value("svd").run()
+    at.switch_page("pages/compare.py").run()
+    at.switch_page("pages/embeddings.py").run()
+    assert at.selectbox(key="emb_model").value == "svd"
+    at.selectbox(key="emb_model").set_value(offered[0]).run()
     assert len(plotly_charts(at)) == 1
     focus = at.selectbox(key="emb_focus:items")
     first = at.session_state["dataset"].item_counts.argmax()
