@@ -1,6 +1,8 @@
 """Command-line interface: the same functions the dashboard calls.
 
     python -m recsys_core compare [--ratings PATH] [--items PATH] [--users PATH]
+        [--user-col C --item-col C --rating-col C | --columns user=C,item=C,value=C]
+        [--feedback auto|ratings|counts|unary]
         [--models svd,knn-basic,...] [--split kfold] [--folds 5] [--seed 0]
         [--k 10] [--output results.csv]
     python -m recsys_core tune [--ratings PATH ...] --models ease,als [--trials 30]
@@ -22,6 +24,8 @@ import sys
 from typing import Sequence
 
 DEFAULT_MODELS = "ease,als,item-knn-cosine,svd,knn-basic,knn-means,knn-baseline,coclustering,baseline,popular"
+#: The defaults on counts (plays, clicks): ranking models only, since rating models refuse counts.
+DEFAULT_IMPLICIT_MODELS = "ease,als,item-knn-cosine,rp3beta,bpr,popular"
 
 
 def _progress_bar(total_hint: str):
@@ -64,6 +68,34 @@ def _parse_params(text: str | None) -> dict:
     return params
 
 
+_COLUMN_ROLES = {"user": "user", "item": "item", "rating": "rating", "value": "rating", "count": "rating",
+                 "timestamp": "timestamp", "time": "timestamp"}
+
+
+def _parse_columns(text: str) -> dict:
+    """``user=userID,item=artistID,value=weight`` -> {"user": "userID", "item": "artistID", "rating": "weight"}."""
+    mapping = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        role, sep, column = part.partition("=")
+        role = role.strip().lower()
+        if not sep or role not in _COLUMN_ROLES or not column.strip():
+            raise argparse.ArgumentTypeError(
+                f"--columns takes role=column pairs separated by commas, e.g. user=userID,item=artistID,value=weight; "
+                f"{part!r} is not one (roles: {', '.join(_COLUMN_ROLES)})")
+        mapping[_COLUMN_ROLES[role]] = None if column.strip().lower() == "none" else column.strip()
+    return mapping
+
+
+def column_mapping(args: argparse.Namespace) -> dict:
+    """The ratings file's column mapping from ``--columns`` and the ``--*-col`` flags (which win)."""
+    mapping = dict(getattr(args, "columns", {}) or {})
+    for role in ("user", "item", "rating", "timestamp"):
+        column = getattr(args, f"{role}_col", None)
+        if column is not None:
+            mapping[role] = None if column.strip().lower() == "none" else column
+    return mapping
+
+
 def _data_and_split_arguments(default_split: str) -> argparse.ArgumentParser:
     """Options ``compare`` and ``tune`` share: the files to read and how to split them."""
     parent = argparse.ArgumentParser(add_help=False)
@@ -72,6 +104,18 @@ def _data_and_split_arguments(default_split: str) -> argparse.ArgumentParser:
     parent.add_argument("--users", help="user metadata file (id, age, gender, occupation...)")
     parent.add_argument("--tags", help="tags file (MovieLens tags.csv, or Goodbooks book_tags.csv)")
     parent.add_argument("--tag-names", help="Goodbooks tags.csv (tag_id, tag_name)")
+    parent.add_argument("--user-col", help="column of the ratings file holding the user id (default: detected)")
+    parent.add_argument("--item-col", help="column of the ratings file holding the item id (default: detected)")
+    parent.add_argument("--rating-col", "--value-col", dest="rating_col",
+                        help="column holding the rating or the count (plays, clicks); 'none' for a file without one")
+    parent.add_argument("--timestamp-col", help="column holding the time; 'none' to ignore one")
+    parent.add_argument("--columns", type=_parse_columns, default={},
+                        help="the whole mapping at once, e.g. user=userID,item=artistID,value=weight "
+                             "(roles: user, item, rating or value, timestamp)")
+    parent.add_argument("--feedback", choices=["auto", "ratings", "counts", "unary"], default="auto",
+                        help="what the value column holds: ratings (explicit), counts (plays, clicks, quantities: "
+                             "implicit feedback weighted per model), unary (ignore it: one line, one interaction); "
+                             "auto (default) detects it and says why in the notes")
     parent.add_argument("--skip-bad-lines", action="store_true",
                         help="skip malformed lines (wrong number of fields, empty ids, ratings that are not numbers) "
                              "instead of stopping; each skipped line is listed in the notes")
@@ -117,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--items", type=int)
     sample.add_argument("--ratings", type=int)
     sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--feedback", choices=["ratings", "counts"], default="ratings",
+                        help="ratings (stars, ratings.csv) or counts (play counts, plays.tsv in Last.fm's layout)")
     return parser
 
 
@@ -145,14 +191,27 @@ def _model_names(args: argparse.Namespace) -> list[str]:
 def _load(args: argparse.Namespace):
     from . import data
 
+    mapping = column_mapping(args)
     if args.ratings:
         dataset = data.load_dataset(args.ratings, items=args.items, users=args.users, tags=args.tags,
-                                    tag_names=args.tag_names, skip_bad_lines=args.skip_bad_lines)
+                                    tag_names=args.tag_names, skip_bad_lines=args.skip_bad_lines,
+                                    mapping=mapping or None, feedback=args.feedback)
     else:
-        dataset = data.load_sample()
+        if mapping:
+            from .errors import RecsysError
+
+            raise RecsysError("--columns and --user-col/--item-col/--rating-col/--timestamp-col describe the file "
+                              "given by --ratings; the bundled sample needs none.")
+        dataset = data.load_sample("counts" if args.feedback == "counts" else "ratings")
     summary = dataset.summary()
-    print(f"{dataset.name}: {summary['users']} users, {summary['items']} items, {summary['ratings']} ratings "
-          f"(density {summary['density']:.2%}, scale {summary['rating_min']:g}–{summary['rating_max']:g})")
+    if dataset.feedback_kind == "ratings":
+        values = f"{summary['ratings']} ratings (density {summary['density']:.2%}, scale " \
+                 f"{summary['rating_min']:g}–{summary['rating_max']:g})"
+    else:
+        what = "counts " + f"{summary['rating_min']:g}–{summary['rating_max']:g}" \
+            if dataset.feedback_kind == "counts" else "unary"
+        values = f"{summary['ratings']} interactions (density {summary['density']:.2%}, implicit feedback: {what})"
+    print(f"{dataset.name}: {summary['users']} users, {summary['items']} items, {values}")
     for line in dataset.report:
         print(f"  note: {line}")
     return dataset
@@ -194,6 +253,10 @@ def run_compare(args: argparse.Namespace) -> int:
 
     names = _spark_model_names(args) if args.engine == "spark" or args.master else _model_names(args)
     dataset = _load(args)
+    if args.engine != "spark" and args.models == DEFAULT_MODELS and dataset.feedback_kind == "counts":
+        names = [name.strip() for name in DEFAULT_IMPLICIT_MODELS.split(",")]
+        print(f"counts are implicit feedback: the default models are the ranking models ({DEFAULT_IMPLICIT_MODELS}); "
+              "rating-prediction models refuse counts")
     specs = [ModelSpec(name, args.params.get(name, {})) for name in names]
     bar, progress = (None, None) if args.no_progress else _progress_bar("evaluating")
     try:
@@ -271,8 +334,8 @@ def run_sample(args: argparse.Namespace) -> int:
     from . import synthetic
 
     params = {key: value for key, value in (("n_users", args.users), ("n_items", args.items), ("n_ratings", args.ratings)) if value}
-    synthetic.write_sample(args.out, seed=args.seed, **params)
-    print(f"wrote ratings.csv, items.csv, users.csv to {args.out}")
+    paths = synthetic.write_sample(args.out, seed=args.seed, feedback=args.feedback, **params)
+    print(f"wrote {', '.join(path.name for path in paths.values())} to {args.out}")
     return 0
 
 

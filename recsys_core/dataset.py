@@ -132,8 +132,10 @@ class Dataset:
     rating_scale : tuple of float
         (lowest, highest) rating allowed; predictions are clipped to it.
     implicit : bool
-        True when the file had no rating column (each row is an interaction,
-        stored as rating 1.0).
+        True for implicit feedback: a file without a rating column (each row
+        is an interaction, stored as rating 1.0) or with counts (plays,
+        clicks: ``rating`` holds the count, an interaction strength, not a
+        rating); see :attr:`feedback_kind`.
     items : DataFrame
         One row per item index: ``item`` (raw id), ``title`` and any text or
         ground-truth columns from the item metadata (``genres`` pipe-joined).
@@ -267,6 +269,19 @@ class Dataset:
         )
         matrix.sort_indices()
         return matrix
+
+    @cached_property
+    def feedback_kind(self) -> str:
+        """What the values are: ``"ratings"`` (explicit), ``"counts"`` or ``"unary"`` (implicit).
+
+        Counts (plays, clicks, quantities) are implicit feedback whose ``rating`` column holds each
+        interaction's strength; unary data holds 1.0 on every row. Derived from ``implicit`` and the values,
+        so anything that stores a data set (experiments, sessions) keeps it without a field of its own.
+        """
+        if not self.implicit:
+            return "ratings"
+        values = self.interactions[RATING].to_numpy()
+        return "unary" if not len(values) or bool((values == 1.0).all()) else "counts"
 
     @cached_property
     def global_mean(self) -> float:

@@ -45,3 +45,7 @@ class TuningError(RecsysError, ValueError):
 
 class ModelDivergedError(RecsysError, ArithmeticError):
     """A fit produced non-finite parameters (e.g. a learning rate too high): the model is reported as failed."""
+
+
+class FeedbackKindError(RecsysError, ValueError):
+    """A model cannot learn from this kind of feedback (a rating model given counts); the message says what fits."""

@@ -479,6 +479,7 @@ def generate(
     n_items: int = 1500,
     n_ratings: int = 45_000,
     seed: int = 0,
+    feedback: str = "ratings",
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Generate the synthetic ratings, items and users.
 
@@ -489,12 +490,18 @@ def generate(
         ``n_ratings >= 2 * n_items`` and ``n_ratings <= 0.24 * n_items * n_users``.
     seed : int
         Seed of ``numpy.random.default_rng``; the same seed gives the same frames.
+    feedback : {"ratings", "counts"}
+        ``"counts"``: the same users, items and pairs (the same planted truth), each
+        pair with a heavy-tailed play count instead of a star rating (see
+        :func:`_play_counts`), in the column ``weight``, as Last.fm's
+        ``user_artists.dat`` has them.
 
     Returns
     -------
     ratings : DataFrame
-        ``user``, ``item``, ``rating`` (int 1..5), ``timestamp`` (int unix seconds),
-        sorted by user then time; no duplicate (user, item) pairs.
+        ``user``, ``item``, ``rating`` (int 1..5; ``weight``, int >= 1, for counts),
+        ``timestamp`` (int unix seconds), sorted by user then time; no duplicate
+        (user, item) pairs.
     items : DataFrame
         ``item``, ``title``, ``genres`` (pipe-joined, primary first), ``description``,
         ``genre_truth`` (the primary genre), ``year``, sorted by item id.
@@ -502,6 +509,8 @@ def generate(
         ``user``, ``age``, ``gender``, ``occupation``, ``segment``, sorted by user id.
     """
     n_users, n_items, n_ratings = int(n_users), int(n_items), int(n_ratings)
+    if feedback not in ("ratings", "counts"):
+        raise ValueError(f"feedback must be 'ratings' or 'counts', not {feedback!r}.")
     _check_sizes(n_users, n_items, n_ratings)
     # Independent streams per part, so e.g. editing a word list leaves the ratings unchanged.
     rng_items, rng_text, rng_users, rng_select, rng_rate, rng_time = np.random.default_rng(seed).spawn(6)
@@ -521,6 +530,11 @@ def generate(
         "rating": rating[order].astype(np.int64),
         "timestamp": timestamp,
     })
+    if feedback == "counts":
+        # Its own stream: the ratings (and everything else) stay what they are for this seed.
+        plays = _play_counts(user_idx, item_idx, people, catalogue, np.random.default_rng([int(seed), 1892]))
+        ratings = ratings.drop(columns="rating")
+        ratings.insert(2, "weight", plays[order])
 
     titles, descriptions = _compose_text(catalogue, rng_text)
     primary, secondary = catalogue["primary"], catalogue["secondary"]
@@ -546,21 +560,32 @@ def generate(
     return ratings, items, users
 
 
-def write_sample(directory: str | Path, **kwargs: int) -> dict[str, Path]:
-    """Generate (``kwargs`` as for :func:`generate`) and write the three CSV files.
+def write_sample(directory: str | Path, feedback: str = "ratings", **kwargs: int) -> dict[str, Path]:
+    """Generate (``kwargs`` as for :func:`generate`) and write the three files.
 
     Writes ``ratings.csv``, ``items.csv`` and ``users.csv`` into ``directory``
     (created if missing) with ``\\n`` line ends, UTF-8 and no index, and
-    returns the paths by name.
+    returns the paths by name. With ``feedback="counts"`` the first file is
+    ``plays.tsv`` instead: the same pairs with play counts, in Last.fm HetRec's
+    layout (tab-separated ``userID  artistID  weight``, no times).
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    frames = dict(zip(("ratings", "items", "users"), generate(**kwargs)))
+    frames = dict(zip(("ratings", "items", "users"), generate(feedback=feedback, **kwargs)))
     paths = {}
     for name, frame in frames.items():
+        if name == "ratings" and feedback == "counts":
+            paths[name] = directory / PLAYS_FILE
+            plays = pd.DataFrame({"userID": frame["user"], "artistID": frame["item"], "weight": frame["weight"]})
+            plays.to_csv(paths[name], sep="\t", index=False, lineterminator="\n", encoding="utf-8")
+            continue
         paths[name] = directory / f"{name}.csv"
         frame.to_csv(paths[name], index=False, lineterminator="\n", encoding="utf-8", chunksize=1_000_000)
     return paths
+
+
+#: The bundled sample's play-count variant (same seed, users, items and pairs as ``ratings.csv``).
+PLAYS_FILE = "plays.tsv"
 
 
 def generate_dataset(name: str = "synthetic", **kwargs: int) -> Dataset:
@@ -800,6 +825,55 @@ def _rate(user_idx, item_idx, people, catalogue, rng: np.random.Generator) -> np
     return np.clip(np.floor(latent + 0.5), 1, 5).astype(np.int8)
 
 
+#: Play counts: log(plays) = log(median) + listening volume of the user + pull of the item + taste + noise.
+_PLAYS_MEDIAN = 260.0  # Last.fm HetRec: median weight 260, mean 745, largest 352,698
+_PLAYS_VOLUME, _PLAYS_PULL, _PLAYS_TASTE, _PLAYS_NOISE = 0.9, 0.35, 0.8, 1.0
+
+
+def _play_counts(user_idx, item_idx, people, catalogue, rng: np.random.Generator) -> np.ndarray:
+    """A heavy-tailed play count (int >= 1) per (user, item) pair.
+
+    ``log c = log 260 + v_u + 0.35 z_i + 0.8 (affinity - its mean) + e``, with a lognormal listening volume
+    ``v_u ~ N(0, 0.9)`` per user, the item's popularity ``z_i`` and noise ``e ~ N(0, 1)``: a median near 260
+    plays, a mean near 3x the median and a largest count in the hundreds of thousands on Last.fm's size, as in
+    Last.fm's ``user_artists.dat``. People play what they like more, so the counts carry taste beyond which
+    pairs exist; read as ratings (1 to the largest count), nearly nothing is "relevant" and a mean count
+    is dominated by a few heavy listeners: the failure real play counts show.
+    """
+    n_users = int(people["taste"].shape[0])
+    volume = rng.normal(0.0, _PLAYS_VOLUME, n_users)
+    affinity = _pair_affinity(user_idx, item_idx, people, catalogue)
+    pull = catalogue["popularity"][item_idx]
+    log_plays = (np.log(_PLAYS_MEDIAN) + volume[user_idx] + _PLAYS_PULL * (pull - pull.mean())
+                 + _PLAYS_TASTE * (affinity - affinity.mean()) + rng.normal(0.0, _PLAYS_NOISE, len(user_idx)))
+    return np.maximum(1, np.ceil(np.exp(log_plays))).astype(np.int64)
+
+
+#: Last.fm HetRec 2011 (user_artists.dat): its sizes, for :func:`write_lastfm_like`.
+LASTFM_SHAPE = {"n_users": 1892, "n_items": 17632, "n_ratings": 92834}
+
+
+def write_lastfm_like(directory: str | Path, seed: int = 0, **sizes: int) -> dict[str, Path]:
+    """A generated data set in Last.fm HetRec 2011's layout: ``user_artists.dat`` and ``artists.dat``.
+
+    Tab-separated with HetRec's headers (``userID  artistID  weight``; ``id  name  url  pictureURL``), of
+    Last.fm's size by default (:data:`LASTFM_SHAPE`; ``sizes`` overrides), play counts from
+    :func:`_play_counts`. No third-party data: everything is generated here, so tests and benchmarks can
+    run on the shape of a public data set without shipping it.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    ratings, items, _users = generate(seed=seed, feedback="counts", **{**LASTFM_SHAPE, **sizes})
+    plays = pd.DataFrame({"userID": ratings["user"], "artistID": ratings["item"], "weight": ratings["weight"]})
+    artists = pd.DataFrame({"id": items["item"], "name": items["title"],
+                            "url": "http://www.last.fm/music/" + items["item"].astype(str),
+                            "pictureURL": ""})
+    paths = {"ratings": directory / "user_artists.dat", "items": directory / "artists.dat"}
+    plays.to_csv(paths["ratings"], sep="\t", index=False, lineterminator="\n")
+    artists.to_csv(paths["items"], sep="\t", index=False, lineterminator="\n")
+    return paths
+
+
 def _timestamps(user_idx: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Strictly increasing unix times per user, and the row order that sorts by (user, time).
 
@@ -913,11 +987,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--items", type=int, default=1500, help="number of items (default 1500)")
     parser.add_argument("--ratings", type=int, default=45_000, help="number of ratings (default 45000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--feedback", choices=("ratings", "counts"), default="ratings",
+                        help="ratings (stars 1-5, ratings.csv) or counts (play counts, plays.tsv in Last.fm's layout)")
     args = parser.parse_args(argv)
     began = time.perf_counter()
     try:
         paths = write_sample(args.out, n_users=args.users, n_items=args.items, n_ratings=args.ratings,
-                             seed=args.seed)
+                             seed=args.seed, feedback=args.feedback)
     except ValueError as error:
         parser.error(str(error))
     seconds = time.perf_counter() - began

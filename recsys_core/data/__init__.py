@@ -133,6 +133,7 @@ def read_ratings(
     separator: str | None = None,
     has_header: bool | None = None,
     skip_bad_lines: bool = False,
+    feedback: str = "auto",
 ) -> tuple[pd.DataFrame, list[str]]:
     """Read a ratings (or interactions) file into a clean frame.
 
@@ -157,13 +158,23 @@ def read_ratings(
         Skip malformed lines (wrong number of fields, an empty id, a rating
         or time that is not one) instead of raising; they are counted and
         listed by line number in the report.
+    feedback : {"auto", "ratings", "counts", "unary"}, default "auto"
+        What the value (rating) column holds. ``auto`` reads a column named
+        like counts (``weight``, ``plays``, ``clicks``, ``count``,
+        ``quantity``...) or whole non-negative values with a heavy tail (the
+        largest above 10 and at least 5x the median) as counts, anything
+        else as ratings, and says why in the report. Counts are implicit
+        feedback whose value is an interaction strength (zero counts are
+        left out, repeated pairs added, negative counts an error);
+        ``unary`` ignores the value column (each line one interaction).
 
     Returns
     -------
     frame : DataFrame
-        Columns ``user``, ``item`` (str), ``rating`` (float) and, when the
-        file has times, ``timestamp`` (int64 unix seconds); one row per
-        (user, item). ``frame.attrs`` holds ``rating_scale`` and ``implicit``.
+        Columns ``user``, ``item`` (str), ``rating`` (float: the rating, or
+        the count) and, when the file has times, ``timestamp`` (int64 unix
+        seconds); one row per (user, item). ``frame.attrs`` holds
+        ``rating_scale``, ``implicit`` and ``feedback_kind``.
     report : list of str
         What was read and every clean-up step, with counts.
 
@@ -176,7 +187,7 @@ def read_ratings(
         subclass :class:`MalformedLinesError` (unless ``skip_bad_lines``).
     """
     ratings = _load_ratings(source, name, mapping, rating_scale, {"separator": separator, "has_header": has_header},
-                            skip_bad_lines)
+                            skip_bad_lines, feedback)
     frame = ratings.frame
     for column in (USER, ITEM):  # categories inside the package; text, as documented, outside
         frame[column] = frame[column].astype(str)
@@ -289,6 +300,7 @@ def load_dataset(
     rating_scale: tuple[float, float] | None = None,
     layouts: Mapping[str, Layout] | None = None,
     skip_bad_lines: bool = False,
+    feedback: str = "auto",
 ) -> Dataset:
     """Load ratings and optional metadata files into one :class:`Dataset`.
 
@@ -315,6 +327,10 @@ def load_dataset(
         number of fields, an empty id, a rating or time that is not one)
         instead of raising :class:`MalformedLinesError`; the report counts
         them and lists them by line number.
+    feedback : {"auto", "ratings", "counts", "unary"}, default "auto"
+        What the ratings file's value column holds; see :func:`read_ratings`.
+        Counts and unary files give an implicit data set
+        (``Dataset.feedback_kind`` tells which).
 
     Returns
     -------
@@ -329,7 +345,7 @@ def load_dataset(
         lines raise its subclass :class:`MalformedLinesError`.
     """
     layouts = layouts or {}
-    loaded = _load_ratings(ratings, None, mapping, rating_scale, layouts.get("ratings"), skip_bad_lines)
+    loaded = _load_ratings(ratings, None, mapping, rating_scale, layouts.get("ratings"), skip_bad_lines, feedback)
     report = list(loaded.report)
     items_frame = users_frame = None
     if items is not None:
@@ -353,20 +369,34 @@ def load_dataset(
     )
 
 
-def load_sample() -> Dataset:
-    """The bundled synthetic sample (``sample_data/``: ratings, items, users).
+#: The bundled sample's variants: ratings file and data set name by feedback kind.
+SAMPLE_VARIANTS = {"ratings": ("ratings.csv", "sample"), "counts": ("plays.tsv", "sample (play counts)")}
+
+
+def load_sample(feedback: str = "ratings") -> Dataset:
+    """The bundled synthetic sample (``sample_data/``: ratings or play counts, items, users).
+
+    Parameters
+    ----------
+    feedback : {"ratings", "counts"}, default "ratings"
+        ``ratings``: stars 1-5 (``ratings.csv``); ``counts``: the same users,
+        items and pairs with heavy-tailed play counts (``plays.tsv``, in
+        Last.fm HetRec's layout), loaded as implicit feedback.
 
     Returns
     -------
     Dataset
-        Named ``sample``.
+        Named ``sample`` (``sample (play counts)`` for counts).
 
     Raises
     ------
     DataValidationError
         If the sample files are missing from the installation.
     """
-    ratings = SAMPLE_DIR / "ratings.csv"
+    if feedback not in SAMPLE_VARIANTS:
+        raise DataValidationError(f"The sample comes as {' or '.join(SAMPLE_VARIANTS)}, not {feedback!r}.")
+    file_name, sample_name = SAMPLE_VARIANTS[feedback]
+    ratings = SAMPLE_DIR / file_name
     if not ratings.exists():
         raise DataValidationError(
             f"The bundled sample is missing: no {ratings}. Regenerate it with recsys_core.synthetic."
@@ -376,5 +406,5 @@ def load_sample() -> Dataset:
         ratings,
         items if items.exists() else None,
         users if users.exists() else None,
-        name="sample",
+        name=sample_name,
     )

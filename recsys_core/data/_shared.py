@@ -17,10 +17,21 @@ Source = Union[str, Path, bytes, bytearray, IO[bytes], IO[str]]
 
 #: Column names recognised for each role, in order of preference. Matching
 #: ignores case, spaces, ``_`` and ``-`` (``userId`` == ``user_id``).
+#: Names of a value column that holds counts (plays, clicks, quantities), not ratings: such a column is read
+#: as implicit feedback unless the caller says otherwise (``feedback="ratings"``).
+COUNT_NAMES: tuple[str, ...] = (
+    "weight", "count", "plays", "playcount", "play_count", "listens", "listen_count", "clicks", "views",
+    "quantity", "qty", "purchases", "frequency",
+)
+#: Names of a value column that holds explicit ratings.
+EXPLICIT_NAMES: tuple[str, ...] = ("rating", "score", "stars", "overall")
+
 ROLE_NAMES: dict[str, tuple[str, ...]] = {
-    "user": ("user", "user_id", "userId", "customer", "customer_id", "reviewerID"),
-    "item": ("item", "item_id", "movieId", "movie_id", "book_id", "isbn", "product", "product_id", "asin"),
-    "rating": ("rating", "score", "stars", "overall"),
+    "user": ("user", "user_id", "userId", "customer", "customer_id", "reviewerID", "visitorid", "visitor_id"),
+    # "id" last: Last.fm HetRec's artists.dat names its item id just "id".
+    "item": ("item", "item_id", "movieId", "movie_id", "book_id", "isbn", "product", "product_id", "asin",
+             "artistID", "artist_id", "track_id", "song_id", "id"),
+    "rating": EXPLICIT_NAMES + COUNT_NAMES,
     "timestamp": ("timestamp", "time", "date", "unixReviewTime"),
     "title": ("title", "name", "movie_title", "book_title", "product_title"),
     "genres": ("genres", "genre", "categories", "category"),
@@ -185,3 +196,5 @@ class _Ratings:
     rating_scale: tuple[float, float]
     implicit: bool
     name: str
+    #: "ratings", "counts" or "unary" (see :attr:`recsys_core.dataset.Dataset.feedback_kind`).
+    kind: str = "ratings"

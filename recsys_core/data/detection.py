@@ -122,6 +122,10 @@ def _kind_from_names(columns: list[str]) -> tuple[str, str, str]:
         layout = "movielens-latest" if norm == {"userid", "movieid", "tag", "timestamp"} else "generic"
         return "tags", layout, "tags, one (user, item, tag) per line"
     if has["user"] and has["item"]:
+        if norm == {"userid", "artistid", "weight"}:
+            return "ratings", "lastfm-hetrec", "Last.fm HetRec 2011 play counts (userID, artistID, weight)"
+        if norm == {"userid", "bookid"}:
+            return "ratings", "goodbooks-10k", "Goodbooks-10k to-read lists (user_id, book_id), one interaction per line"
         if norm == {"userid", "movieid", "rating", "timestamp"}:
             return "ratings", "movielens-latest", "MovieLens ratings (userId, movieId, rating, timestamp)"
         if norm == {"userid", "bookid", "rating"}:
@@ -130,6 +134,8 @@ def _kind_from_names(columns: list[str]) -> tuple[str, str, str]:
     if has["item"]:
         if {"goodreadsbookid", "authors"} <= norm:
             return "items", "goodbooks-10k", "Goodbooks-10k books (books.csv)"
+        if norm == {"id", "name", "url", "pictureurl"}:
+            return "items", "lastfm-hetrec", "Last.fm HetRec 2011 artists (id, name, url, pictureURL)"
         if norm == {"movieid", "title", "genres"}:
             return "items", "movielens-latest", "MovieLens movies (movieId, title, genres)"
         return "items", "generic", "item metadata, one item per line"

@@ -9,7 +9,10 @@ import pandas as pd
 
 from ..dataset import ITEM, RATING, TIMESTAMP, USER
 from ..errors import DataValidationError
-from ._shared import _RATING_ROLES, FileFormat, Layout, Source, _count, _find_column, _how_read, _Ratings, _Table
+from ._shared import (
+    _RATING_ROLES, COUNT_NAMES, EXPLICIT_NAMES, FileFormat, Layout, Source, _count, _find_column, _how_read, _norm,
+    _Ratings, _Table,
+)
 from .columnar import _parse_columnar, _read_head, _release_memory
 from .detection import _sniff
 from .parsing import _parse
@@ -26,7 +29,12 @@ def _load_ratings(
     rating_scale: tuple[float, float] | None,
     layout: Layout | None = None,
     skip_bad_lines: bool = False,
+    feedback: str = "auto",
 ) -> _Ratings:
+    if feedback not in FEEDBACK_KINDS:
+        raise DataValidationError(
+            f"feedback must be one of {', '.join(FEEDBACK_KINDS)} (what the value column holds), not {feedback!r}."
+        )
     _check_fits(source, name)
     head = _read_head(source, name)
     text = head or _read_text(source, name)
@@ -38,43 +46,131 @@ def _load_ratings(
             f"{fmt.name}: looks like a tag file (column '{tag_column}'), not ratings: it has no rating column. "
             "Load it as the tags of the items file, or map the rating to none to load each tag as an interaction."
         )
-    numeric = tuple(c for c in (roles["rating"], roles["timestamp"]) if c is not None)
+    value = roles["rating"] if feedback != "unary" else None  # unary: the value column is not read
+    numeric = tuple(c for c in (value, roles["timestamp"]) if c is not None)
     ids = (roles["user"], roles["item"])
     table = _parse_columnar(source, text.name, fmt, numeric, ids) if head is not None else None
     if table is None:
         table = _parse(text if head is None else _read_text(source, name), fmt, numeric, skip_bad_lines)
     del text  # the table holds what is needed; the text is as large as the file
-    ratings = _skipping_malformed(table, lambda t: _ratings_from_table(t, roles, rating_scale), skip_bad_lines)
+    if feedback == "counts" and roles["rating"] is None:
+        raise DataValidationError(
+            f"{fmt.name}: feedback 'counts' needs a column of counts, but no value column is mapped (columns found: "
+            f"{', '.join(map(repr, fmt.columns))}). Map the count column (e.g. --rating-col), or choose feedback "
+            "'unary' to load each line as one interaction."
+        )
+    ratings = _skipping_malformed(table, lambda t: _ratings_from_table(t, roles, rating_scale, feedback),
+                                  skip_bad_lines)
     del table  # checked: from here on only the clean columns are held
     _release_memory()
     return _deduplicated(ratings, fmt)
+
+
+#: What a ratings file's value column may hold: detected (``auto``), explicit ratings, counts (plays, clicks,
+#: quantities: implicit feedback with a strength) or nothing that matters (``unary``: each line one interaction).
+FEEDBACK_KINDS = ("auto", "ratings", "counts", "unary")
+#: A headerless or unnamed value column is read as counts when its values are whole, non-negative, reach above
+#: this and their largest is at least ``_TAIL_RATIO`` times their median: no rating scale has such a tail.
+_COUNT_MIN_MAX = 10
+_TAIL_RATIO = 5.0
 
 
 def _ratings_from_table(
     table: _Table,
     roles: dict[str, str | None],
     rating_scale: tuple[float, float] | None,
+    feedback: str = "auto",
 ) -> _Ratings:
     report = list(table.notes)
     user_ids, user_codes = _clean_id_codes(table, roles["user"], "user id", report)
     item_ids, item_codes = _clean_id_codes(table, roles["item"], "item id", report)
-    # Ids as categories (one string per distinct id, an integer per row): Dataset.from_frames builds its
-    # vocabularies from the codes, so no string is hashed per row again.
-    columns = {USER: _categorical(user_codes, user_ids), ITEM: _categorical(item_codes, item_ids)}
-    implicit = roles["rating"] is None
-    if implicit:
-        columns[RATING] = np.ones(len(user_codes))
+    column = roles["rating"]
+    kind = "unary" if column is None or feedback == "unary" else "ratings"
+    keep = None
+    if kind == "unary":
+        values = np.ones(len(user_codes))
         scale = (1.0, 1.0)
         note = " (the rating scale given was ignored)" if rating_scale is not None else ""
-        report.append(f"{table.name}: no rating column: each row is one interaction (implicit feedback){note}.")
+        if column is None:
+            report.append(f"{table.name}: no rating column: each row is one interaction (implicit feedback){note}.")
+        else:
+            report.append(f"{table.name}: feedback 'unary': {table.label(column)} is ignored, each row is one "
+                          f"interaction (implicit feedback){note}.")
     else:
-        columns[RATING], scale = _ratings_on_scale(table, roles["rating"], rating_scale, report)
+        values = _parse_ratings(table, column, report)
+        kind, reason = _feedback_kind(table, column, values, feedback, rating_scale)
+        if kind == "counts":
+            values, scale, keep = _counts(table, column, values, reason, report)
+        else:
+            if reason:
+                report.append(reason)
+            values, scale = _ratings_on_scale(table, column, rating_scale, report, values)
+    # Ids as categories (one string per distinct id, an integer per row): Dataset.from_frames builds its
+    # vocabularies from the codes, so no string is hashed per row again.
+    columns = {USER: _categorical(user_codes, user_ids), ITEM: _categorical(item_codes, item_ids), RATING: values}
     if roles["timestamp"] is not None:
         stamps = _parse_timestamps(table, roles["timestamp"], report)
         if stamps is not None:
             columns[TIMESTAMP] = stamps
     frame = pd.DataFrame(columns, copy=False)  # the checked arrays as they are, not copies
-    return _Ratings(frame=frame, report=report, rating_scale=scale, implicit=implicit, name=table.name)
+    if keep is not None:  # zero counts: no interaction
+        frame = frame[keep].reset_index(drop=True)
+    return _Ratings(frame=frame, report=report, rating_scale=scale, implicit=kind != "ratings", name=table.name,
+                    kind=kind)
+
+
+def _feedback_kind(
+    table: _Table, column: str, values: np.ndarray, feedback: str, rating_scale: tuple[float, float] | None
+) -> tuple[str, str]:
+    """("ratings" or "counts", why), for a value column: the caller's choice, else its name, else its values."""
+    label = table.label(column)
+    if feedback in ("ratings", "counts"):
+        return feedback, f"{table.name}: {label} read as {'counts' if feedback == 'counts' else 'ratings'}, as asked."
+    if rating_scale is not None:
+        return "ratings", f"{table.name}: {label} read as ratings (a rating scale was given)."
+    if not len(values):
+        return "ratings", ""
+    low, high, median = float(values.min()), float(values.max()), float(np.median(values))
+    whole = bool(np.all(values == np.round(values)))
+    seen = f"{'integers' if whole else 'numbers'} {low:g}–{high:g}, median {median:g}"
+    name = _norm(column) if table.fmt.has_header else ""
+    if name in {_norm(n) for n in COUNT_NAMES}:
+        return "counts", (f"{table.name}: {label}: {seen}; named like counts (plays, clicks, quantities): read as "
+                          "counts, i.e. implicit feedback whose value is an interaction strength, not a rating. "
+                          "Choose feedback 'ratings' if these are ratings.")
+    if name in {_norm(n) for n in EXPLICIT_NAMES}:
+        return "ratings", ""
+    if whole and low >= 0 and high > _COUNT_MIN_MAX and high >= _TAIL_RATIO * max(median, 1.0):
+        return "counts", (f"{table.name}: {label}: {seen}: a heavy tail no rating scale has, so read as counts "
+                          "(plays, clicks), i.e. implicit feedback whose value is an interaction strength. Choose "
+                          "feedback 'ratings' if these are ratings.")
+    return "ratings", ""
+
+
+def _counts(
+    table: _Table, column: str, values: np.ndarray, reason: str, report: list[str]
+) -> tuple[np.ndarray, tuple[float, float], np.ndarray | None]:
+    """Counts checked (non-negative), their scale, and the rows to keep (``None``: all; zero counts go)."""
+    negative = values < 0
+    if negative.any():
+        raise _rows_error(
+            table, column, negative, "is negative", "counts of zero or more (plays, clicks, quantities)",
+            "Correct or delete these rows, or choose feedback 'ratings' if the column holds ratings.",
+        )
+    report.append(reason)
+    zero = values == 0
+    keep = None
+    if zero.all():
+        raise DataValidationError(
+            f"{table.name}: {table.label(column)} is 0 on every row ({_count(len(values), 'row')}), so as counts "
+            "there is no interaction at all. Check the column mapping, or choose feedback 'unary' to load each "
+            "line as one interaction."
+        )
+    if zero.any():
+        keep = ~zero
+        report.append(f"{table.name}: {_count(int(zero.sum()), 'row')} with a count of 0 left out (no interaction).")
+    kept = values if keep is None else values[keep]
+    return values, (float(kept.min()), float(kept.max())), keep
 
 
 def _deduplicated(ratings: _Ratings, fmt: FileFormat) -> _Ratings:
@@ -89,7 +185,7 @@ def _deduplicated(ratings: _Ratings, fmt: FileFormat) -> _Ratings:
     n_users = int(np.count_nonzero(np.bincount(user_codes, minlength=1)))
     n_items = int(np.count_nonzero(np.bincount(item_codes, minlength=1)))
     del user_codes, item_codes
-    frame = _keep_latest(frame, ratings.name, report)
+    frame = _summed(frame, ratings.name, report) if ratings.kind == "counts" else _keep_latest(frame, ratings.name, report)
     # Keeping the latest of duplicates never removes an id's last row: every id is still rated.
     report.insert(
         0,
@@ -99,14 +195,17 @@ def _deduplicated(ratings: _Ratings, fmt: FileFormat) -> _Ratings:
     )
     frame.attrs["rating_scale"] = ratings.rating_scale
     frame.attrs["implicit"] = ratings.implicit
+    frame.attrs["feedback_kind"] = ratings.kind
     return replace(ratings, frame=frame, report=report)
 
 
 def _ratings_on_scale(
-    table: _Table, column: str, rating_scale: tuple[float, float] | None, report: list[str]
+    table: _Table, column: str, rating_scale: tuple[float, float] | None, report: list[str],
+    ratings: np.ndarray | None = None,
 ) -> tuple[np.ndarray, tuple[float, float]]:
-    """The ratings, checked against the scale given, or with the scale inferred (and noted)."""
-    ratings = _parse_ratings(table, column, report)
+    """The ratings (parsed here unless given), checked against the scale given, or with the scale inferred (and noted)."""
+    if ratings is None:
+        ratings = _parse_ratings(table, column, report)
     if rating_scale is None:
         scale = _infer_scale(ratings)
         report.append(
@@ -147,6 +246,29 @@ def _keep_latest(frame: pd.DataFrame, name: str, report: list[str]) -> pd.DataFr
     frame = frame[keep].reset_index(drop=True)
     report.append(f"{name}: {before - len(frame):,} duplicate (user, item) rows: kept the latest ({how}).")
     return frame
+
+
+def _summed(frame: pd.DataFrame, name: str, report: list[str]) -> pd.DataFrame:
+    """One row per (user, item) pair with the counts of repeated pairs added (plays of one artist on two lines
+    are more plays, not a correction); the row kept is the first, with the latest time. Counted in the report."""
+    user_codes = frame[USER].cat.codes.to_numpy().astype(np.int64)
+    item_codes = frame[ITEM].cat.codes.to_numpy().astype(np.int64)
+    key = user_codes * (int(item_codes.max(initial=0)) + 1) + item_codes
+    unique, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    if len(unique) == len(key):  # the usual case
+        return frame
+    order = np.sort(first)  # first appearances, in file order
+    position = np.empty(len(unique), dtype=np.int64)
+    position[np.argsort(first)] = np.arange(len(unique))
+    group = position[inverse.ravel()]
+    out = frame.iloc[order].reset_index(drop=True)
+    out[RATING] = np.bincount(group, weights=frame[RATING].to_numpy(), minlength=len(unique))
+    if TIMESTAMP in frame.columns:
+        latest = np.full(len(unique), np.iinfo(np.int64).min)
+        np.maximum.at(latest, group, frame[TIMESTAMP].to_numpy())
+        out[TIMESTAMP] = latest
+    report.append(f"{name}: {len(key) - len(unique):,} repeated (user, item) rows: their counts were added.")
+    return out
 
 
 def _categorical(codes: np.ndarray, ids: np.ndarray) -> pd.Categorical:

@@ -147,7 +147,7 @@ def _resolve_mapping(
                 f"{fmt.name}: no {_ROLE_LABELS[role]} column found. Columns found: "
                 f"{', '.join(map(repr, columns))}. Recognised names for the {_ROLE_LABELS[role]} (any case): "
                 f"{', '.join(ROLE_NAMES[role])}.{looks} Rename the column in the file or choose it in the "
-                "column mapping."
+                f"column mapping (on the command line: --{'rating' if role == 'rating' else role}-col NAME)."
             )
     used = [c for c in resolved.values() if c is not None]
     clash = sorted({c for c in used if used.count(c) > 1})

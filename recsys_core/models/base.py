@@ -154,6 +154,9 @@ class Recommender:
         ``progress(fraction, message)`` is called during long fits by models
         that declare ``reports_progress``; others ignore it.
         """
+        from .feedback import check_feedback_kind  # a rating model given counts says so instead of scoring nonsense
+
+        check_feedback_kind(self, dataset)
         self.check_memory(dataset)
         self.dataset_ = dataset
         rng = np.random.default_rng([int(self.random_state or 0), 7919])

@@ -39,7 +39,7 @@ import scipy.sparse as sp
 
 from ..dataset import Dataset
 from ..errors import ColdStartError, RecsysError
-from .params import Param, feedback_params
+from .params import Param, feedback_params, weighting_param
 from .base import FactorVectors
 from .ranking import RankingModel
 
@@ -298,13 +298,14 @@ class LightFMHybrid(FactorVectors, RankingModel):
               "by two or more items (0: no words). Each word an item has costs training time.", kind="int",
               low=0, high=20000, step=50, search=(0, 1000)),
         *feedback_params(),
+        weighting_param(),
     )
 
     def __init__(self, no_components: int = 64, loss: str = "warp", learning_rate: float = 0.05,
                  item_alpha: float = 0.0, user_alpha: float = 0.0, epochs: int = 20,
                  use_item_features: bool = True, use_user_features: bool = True, max_words: int = 0,
                  feedback: str = "all",
-                 threshold: float | None = None, random_state: int = 0):
+                 threshold: float | None = None, weighting: str = "auto", random_state: int = 0):
         self.no_components = no_components
         self.loss = loss
         self.learning_rate = learning_rate
@@ -316,6 +317,7 @@ class LightFMHybrid(FactorVectors, RankingModel):
         self.max_words = max_words
         self.feedback = feedback
         self.threshold = threshold
+        self.weighting = weighting
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -334,11 +336,18 @@ class LightFMHybrid(FactorVectors, RankingModel):
         self.features_ = build_features(dataset, feedback, item_metadata=bool(self.use_item_features),
                                         user_metadata=bool(self.use_user_features), max_words=int(self.max_words))
         interactions = feedback.tocoo()
+        # WARP/BPR read which cells are positive; a weighting other than 0/1 reaches them as each interaction's
+        # sample weight, scaled to mean 1 so the learning rate keeps its meaning.
+        weights = None
+        if interactions.nnz and not np.all(interactions.data == interactions.data[0]):
+            weights = sp.coo_matrix((interactions.data / interactions.data.mean(), (interactions.row, interactions.col)),
+                                    shape=interactions.shape)
         epochs = int(self.epochs)
         for epoch in range(epochs):
             # One thread: lightfm's threads update shared vectors without locks, so only one is reproducible.
             model.fit_partial(interactions, user_features=self.features_.user_matrix,
-                              item_features=self.features_.item_matrix, epochs=1, num_threads=1)
+                              item_features=self.features_.item_matrix, sample_weight=weights, epochs=1,
+                              num_threads=1)
             self._report((epoch + 1) / max(epochs, 1), f"epoch {epoch + 1} of {epochs}")
         self.model_ = model
         item_bias, item_repr = model.get_item_representations(self.features_.item_matrix)

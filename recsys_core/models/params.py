@@ -114,3 +114,13 @@ def feedback_params() -> tuple[Param, ...]:
               "(blank: the evaluation's relevance threshold, 75% up the scale).",
               kind="float", low=-1e9, high=1e9, step=0.5),
     )
+
+
+def weighting_param() -> Param:
+    """How strongly each interaction counts (recsys_core.models.feedback.WEIGHTINGS); shared by the ranking models."""
+    from .feedback import WEIGHTING_LABELS, WEIGHTINGS
+
+    return Param("weighting", "Value of each interaction in the matrix the model learns from: 0/1, the value "
+                 "(count) itself, log(1 + value), BM25 or TF-IDF; 'auto' is log(1 + count) for counts (plays, "
+                 "clicks) and 0/1 for ratings; every weighting but 0/1 is scaled to mean 1.", kind="choice",
+                 choices=WEIGHTINGS, labels=dict(WEIGHTING_LABELS), search=("binary", "log1p", "bm25", "tfidf"))

@@ -36,9 +36,9 @@ from ..dataset import Dataset
 from ..system import blas_single_thread
 from . import memory
 from .base import FactorVectors, Recommender
-from .feedback import interaction_matrix, ratings_to_row
+from .feedback import fold_in_weight, interaction_matrix, ratings_to_row
 from ._neighbours import top_k_rows
-from .params import Param, factors_param, feedback_params
+from .params import Param, factors_param, feedback_params, weighting_param
 
 class RankingModel(Recommender):
     """Shared part: feedback matrix, scores as rows, popularity for users with no feedback, fold-in."""
@@ -50,7 +50,10 @@ class RankingModel(Recommender):
     explains_by = "neighbours"
 
     def _fit(self, dataset: Dataset) -> None:
-        self.feedback_ = interaction_matrix(dataset, self.feedback, self.threshold)
+        # Subclasses without a ``weighting`` parameter keep the 0/1 matrix they were written for.
+        self.feedback_ = interaction_matrix(dataset, self.feedback, self.threshold,
+                                            getattr(self, "weighting", "binary"))
+        self.fold_in_weight_ = fold_in_weight(self.feedback_)
         self.popularity_ = np.asarray(self.feedback_.sum(axis=0)).ravel().astype(np.float64)
         self.fallback_users_ = int((np.diff(self.feedback_.indptr) == 0).sum())
         self._fit_matrix(self.feedback_)
@@ -79,7 +82,8 @@ class RankingModel(Recommender):
         return np.diff(rows.indptr) == 0
 
     def fold_in(self, item_idx, ratings):
-        row = ratings_to_row(self.check_fitted(), item_idx, ratings, self.feedback, self.threshold)
+        row = ratings_to_row(self.check_fitted(), item_idx, ratings, self.feedback, self.threshold,
+                             getattr(self, "fold_in_weight_", 1.0))
         return self._popular_where_empty(row, np.asarray(self._fold_in_row(row), dtype=np.float64).reshape(1, -1))[0]
 
     def _fold_in_row(self, row: sp.csr_matrix) -> np.ndarray:
@@ -91,7 +95,8 @@ class RankingModel(Recommender):
 
     def cannot_personalise(self, item_idx, ratings) -> str | None:
         """Why a new user's list would not depend on their input, or None when it does."""
-        row = ratings_to_row(self.check_fitted(), item_idx, ratings, self.feedback, self.threshold)
+        row = ratings_to_row(self.check_fitted(), item_idx, ratings, self.feedback, self.threshold,
+                             getattr(self, "fold_in_weight_", 1.0))
         if row.nnz == 0:
             return (f"none of the given ratings counts as positive feedback for {self.name} "
                     f"(feedback='{self.feedback}'): it shows the most popular items instead.")
@@ -185,14 +190,16 @@ class ItemKNNCosine(_ItemNeighbourhood):
         Param("shrink", "h: added to the cosine's denominator, so pairs with little co-occurrence score less.",
               low=0.0, high=1000.0, step=5.0, search=(0.0, 200.0)),
         *feedback_params(),
+        weighting_param(),
     )
 
     def __init__(self, k: int = 100, shrink: float = 10.0, feedback: str = "all", threshold: float | None = None,
-                 random_state: int = 0):
+                 weighting: str = "auto", random_state: int = 0):
         self.k = k
         self.shrink = shrink
         self.feedback = feedback
         self.threshold = threshold
+        self.weighting = weighting
         self.random_state = random_state
 
     def _fit_matrix(self, feedback):
@@ -238,15 +245,17 @@ class RP3beta(_ItemNeighbourhood):
         Param("beta", "Popularity penalty: 0 none, 1 divides fully by the landing item's popularity.", low=0.0,
               high=1.0, step=0.05, search=(0.0, 0.9)),
         *feedback_params(),
+        weighting_param(),
     )
 
     def __init__(self, k: int = 200, alpha: float = 0.8, beta: float = 0.6, feedback: str = "all",
-                 threshold: float | None = None, random_state: int = 0):
+                 threshold: float | None = None, weighting: str = "auto", random_state: int = 0):
         self.k = k
         self.alpha = alpha
         self.beta = beta
         self.feedback = feedback
         self.threshold = threshold
+        self.weighting = weighting
         self.random_state = random_state
 
     def _fit_matrix(self, feedback):
@@ -287,13 +296,15 @@ class EASE(_ItemNeighbourhood):
         Param("reg", "lambda: L2 regularisation added to the diagonal of X^T X.", low=1.0, high=100_000.0, step=50.0,
               fmt="%.1f", search=(10.0, 5000.0), log=True),
         *feedback_params(),
+        weighting_param(),
     )
 
     def __init__(self, reg: float = 250.0, feedback: str = "all", threshold: float | None = None,
-                 random_state: int = 0):
+                 weighting: str = "auto", random_state: int = 0):
         self.reg = reg
         self.feedback = feedback
         self.threshold = threshold
+        self.weighting = weighting
         self.random_state = random_state
 
     memory_advice = ("EASE keeps three items x items matrices: use item-knn-cosine or rp3beta (sparse, top-k) or "
@@ -371,7 +382,9 @@ class ALS(_ImplicitFactorModel):
     )
 
     def __init__(self, factors: int = 64, regularization: float = 10.0, alpha: float = 1.0, iterations: int = 15,
-                 feedback: str = "all", threshold: float | None = None, random_state: int = 0):
+        weighting_param(),
+                 feedback: str = "all", threshold: float | None = None, weighting: str = "auto",
+                 random_state: int = 0):
         self.factors = factors
         self.regularization = regularization
         self.alpha = alpha
@@ -381,6 +394,7 @@ class ALS(_ImplicitFactorModel):
         self.random_state = random_state
 
     def implicit_model(self):
+        self.weighting = weighting
         from implicit.cpu.als import AlternatingLeastSquares
 
         return AlternatingLeastSquares(factors=int(self.factors), regularization=float(self.regularization),
@@ -434,7 +448,9 @@ class BPR(_ImplicitFactorModel):
     )
 
     def __init__(self, factors: int = 64, learning_rate: float = 0.01, regularization: float = 0.01,
-                 iterations: int = 100, feedback: str = "all", threshold: float | None = None, random_state: int = 0):
+        weighting_param(),
+                 iterations: int = 100, feedback: str = "all", threshold: float | None = None,
+                 weighting: str = "auto", random_state: int = 0):
         self.factors = factors
         self.learning_rate = learning_rate
         self.regularization = regularization
@@ -444,6 +460,7 @@ class BPR(_ImplicitFactorModel):
         self.random_state = random_state
 
     def implicit_model(self):
+        self.weighting = weighting
         from implicit.cpu.bpr import BayesianPersonalizedRanking
 
         return BayesianPersonalizedRanking(factors=int(self.factors), learning_rate=float(self.learning_rate),

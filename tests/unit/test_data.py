@@ -490,8 +490,10 @@ def test_header_only(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "header, role, names",
     [
-        ("who,movieId,rating", "user id", "user, user_id, userId, customer, customer_id, reviewerID"),
-        ("userId,what,rating", "item id", "item, item_id, movieId, movie_id, book_id, isbn, product, product_id, asin"),
+        ("who,movieId,rating", "user id",
+         "user, user_id, userId, customer, customer_id, reviewerID, visitorid, visitor_id"),
+        ("userId,what,rating", "item id", "item, item_id, movieId, movie_id, book_id, isbn, product, product_id, asin, "
+         "artistID, artist_id, track_id, song_id, id"),
     ],
 )
 def test_missing_id_column_lists_columns_and_recognised_names(
