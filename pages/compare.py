@@ -6,6 +6,7 @@ import streamlit as st
 
 from recsys_core.evaluation.metrics import activity_bucket_labels
 from recsys_ui import experiment_io, exports, fmt, reading, training, ui
+from recsys_ui import significance_view
 
 st.title("Compare")
 current = ui.require_results()
@@ -159,5 +160,8 @@ if k is not None and (table["metric"] == "median_popularity").any():
     right.plotly_chart(ui.results_view("time_bars", current, table, tuple(models)), key="chart-time")
 else:
     st.plotly_chart(ui.results_view("time_bars", current, table, tuple(models)), key="chart-time")
+
+# ------------------------------------------------------------------ significance
+significance_view.section(current, table, k, [b for b in buckets if b != "all"])
 
 ui.page_link("explore", "See the actual lists for one user on the Explore page", ":material/travel_explore:")

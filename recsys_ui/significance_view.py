@@ -1,0 +1,223 @@
+"""The Compare page's "Is the difference real?" section: paired per-user evidence and protocol checks.
+
+The statistics are :mod:`recsys_core.evaluation.significance`; this module draws them. The evidence is
+each test user's value under each model, measured on the fitted models of the results (the last fold of
+the split: a training keeps the models of its last fold), cached on the results' content key. Figures are
+built by pure functions (:func:`interval_bars`, :func:`pairwise_matrix`), unit-testable without streamlit.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from recsys_core.evaluation import significance as S
+from recsys_core.evaluation.runner import per_user_metrics
+
+from . import ui  # first: at some revisions ui re-exports training, which imports ui
+from . import charts, exports, fmt, reading, training
+
+#: Cell colours of the pairwise matrix: the row model is better / worse (after correction) / no verdict.
+BETTER, WORSE, UNCLEAR, SELF = "#2e7d32", "#c62828", "#d9d9d9", "#ffffff"
+
+
+# ------------------------------------------------------------------ cached computations
+@st.cache_data(show_spinner=False, max_entries=16)
+def _per_user(key: tuple, _models: Mapping[str, Any], _fold: Any, ks: tuple[int, ...]) -> pd.DataFrame:
+    frames = [per_user_metrics(model, _fold, label=label, ks=ks) for label, model in _models.items()]
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=S.PER_USER_COLUMNS)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _significance(key: tuple, _per_user_table: pd.DataFrame, models: tuple[str, ...], test: str, correction: str,
+                  metrics: tuple[str, ...]) -> S.Significance:
+    return S.compare(_per_user_table, models=list(models), test=test, correction=correction, metrics=list(metrics))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _sampled(key: tuple, _models: Mapping[str, Any], _fold: Any, k: int, negatives: int) -> pd.DataFrame:
+    frames = [S.sampled_metrics(model, _fold, ks=(k,), n_negatives=negatives, label=label)
+              for label, model in _models.items()]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=S.PER_USER_COLUMNS)
+
+
+# ------------------------------------------------------------------ figures (pure)
+def interval_bars(intervals: pd.DataFrame, metric: str, k: int | None, models: Sequence[str]) -> go.Figure:
+    """Each model's mean over users with its bootstrap interval as an error bar."""
+    part = intervals.set_index("model").reindex([m for m in models if m in set(intervals["model"])])
+    colours = charts.model_colours(models)
+    fig = go.Figure(go.Bar(
+        x=list(part.index), y=part["mean"],
+        marker_color=[colours[m] for m in part.index],
+        error_y=dict(type="data", symmetric=False, array=part["ci_high"] - part["mean"],
+                     arrayminus=part["mean"] - part["ci_low"], color="#333"),
+        customdata=np.c_[part["ci_low"], part["ci_high"], part["n_users"]],
+        hovertemplate="%{x}: %{y:.3f}<br>95% CI %{customdata[0]:.3f} to %{customdata[1]:.3f}<br>"
+                      "%{customdata[2]} users<extra></extra>",
+    ))
+    label = S.metric_label(metric, k)
+    fig.update_layout(title=dict(text=f"{label}: mean per user, 95% bootstrap interval", x=0, xanchor="left"),
+                      height=340, margin=dict(l=10, r=10, t=50, b=10), yaxis_title=label, xaxis_title=None)
+    return fig
+
+
+def pairwise_matrix(pairs: pd.DataFrame, models: Sequence[str], metric: str, k: int | None) -> go.Figure:
+    """Models x models: the cell (row, column) shows row minus column, coloured by the corrected verdict."""
+    present = [m for m in models if m in set(pairs["model_a"]) | set(pairs["model_b"])]
+    higher = reading.higher_is_better(metric) is not False
+    n = len(present)
+    code = np.zeros((n, n))
+    text = [["" for _ in range(n)] for _ in range(n)]
+    hover = [["" for _ in range(n)] for _ in range(n)]
+    where = {m: i for i, m in enumerate(present)}
+    for row in pairs.itertuples(index=False):
+        i, j = where[row.model_a], where[row.model_b]
+        for r, c, sign in ((i, j, 1.0), (j, i, -1.0)):
+            difference = sign * row.difference
+            if row.significant:
+                code[r, c] = 1.0 if (difference > 0) == higher else -1.0
+            text[r][c] = "–" if np.isnan(difference) else f"{difference:+.3f}"
+            hover[r][c] = (f"{present[r]} − {present[c]}: {text[r][c]}<br>"
+                           + (S.format_p(row.p_adjusted) + f", {row.n_users} users" if not row.note else row.note))
+    for i in range(n):
+        code[i, i], text[i][i] = 2.0, ""
+    scale = [[0.0, WORSE], [0.33, WORSE], [0.33, UNCLEAR], [0.66, UNCLEAR], [0.66, BETTER], [0.9, BETTER],
+             [0.9, SELF], [1.0, SELF]]
+    fig = go.Figure(go.Heatmap(z=code, x=present, y=present, text=text, texttemplate="%{text}", zmin=-1, zmax=2,
+                               colorscale=scale, showscale=False, hovertext=hover, hoverinfo="text", xgap=2, ygap=2))
+    fig.update_layout(title=dict(text=f"{S.metric_label(metric, k)}: row minus column", x=0, xanchor="left"),
+                      height=120 + 42 * n, margin=dict(l=10, r=10, t=50, b=10),
+                      yaxis=dict(autorange="reversed"), xaxis=dict(side="top"))
+    return fig
+
+
+# ------------------------------------------------------------------ helpers
+def tuning_info(results: Any, fingerprint: str) -> dict[str, S.TuningInfo]:
+    """Which runs carry the parameters a tuning found (the Train page's Tune section, this session)."""
+    from .tuning import RESULTS
+
+    found = st.session_state.get(RESULTS, {}).get(fingerprint, {})
+    out = {}
+    for run in results.runs:
+        tuned = found.get(run.name)
+        if tuned is None or not tuned.best_params:
+            continue
+        same = all(_close(run.params.get(name), value) for name, value in tuned.best_params.items())
+        if same:
+            out[run.label] = S.TuningInfo(len(tuned.trials), tuned.metric, tuned.k)
+    return out
+
+
+def _close(a: Any, b: Any) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return bool(np.isclose(float(a), float(b), rtol=1e-9, atol=0))
+    return a == b
+
+
+def _bold(name: str) -> str:
+    return f"**{fmt.text(name)}**"
+
+
+# ------------------------------------------------------------------ the section
+def section(current: Any, table: pd.DataFrame, k: int | None, bucket_labels: Sequence[str]) -> None:
+    """Paired tests, intervals, the pairwise matrix, protocol checks and a statistics download."""
+    data = ui.dataset()
+    st.subheader("Is the difference real?", divider="gray")
+    models = [m for m in current.labels if m in set(table["model"])]
+    if len(models) < 2:
+        st.info("Train at least two models to test whether one is really better.", icon=":material/info:")
+        return
+    splits = training.splits_for(data, current.split_method, current.split_params)
+    fold = splits[-1]
+    ks = tuple(sorted(int(v) for v in current.ks))
+    per_user = _per_user(current.content_key, current.models, fold, ks)
+    candidates = [m for m in reading.RANKING_METRICS + ("rmse", "mae") if (per_user["metric"] == m).any()]
+    if not candidates:
+        st.info("No per-user values to test (no test user has a relevant item).", icon=":material/info:")
+        return
+    cells = st.columns([2, 2, 2, 3])
+    metric = cells[0].selectbox("Metric", candidates, format_func=lambda m: reading.METRICS[m].label,
+                                key="sig_metric", help="The metric the tests, intervals and matrix use.")
+    test = cells[1].segmented_control("Test", list(S.TESTS), default="wilcoxon", key="sig_test", required=True,
+                                      format_func=lambda t: {"wilcoxon": "Wilcoxon", "ttest": "paired t"}[t],
+                                      help="Wilcoxon signed-rank (default) assumes nothing about the shape of the "
+                                           "per-user differences; the paired t-test compares their mean.")
+    correction = cells[2].selectbox("Correction", list(S.CORRECTIONS), key="sig_correction",
+                                    format_func=lambda c: {"holm": "Holm", "bonferroni": "Bonferroni",
+                                                           "fdr_bh": "Benjamini–Hochberg", "none": "none"}[c],
+                                    help="Many pairs are compared at once: the p-values are corrected across "
+                                         "the pairs of the matrix, so that 'significant' keeps its meaning.")
+    groups = ["all"] + [b for b in bucket_labels if (per_user["bucket"] == b).any()]
+    bucket = cells[3].segmented_control("Users", groups, default="all", key="sig_bucket", required=True,
+                                        format_func=lambda b: "all" if b == "all" else b,
+                                        help="Users grouped by their number of training ratings.")
+    metric_k = None if metric in ("rmse", "mae") else (k or ks[-1])
+    result = _significance(current.content_key, per_user, tuple(models), test, correction, (metric,))
+    pairs = result.pairs(metric, metric_k, bucket)
+    intervals = result.interval(metric, metric_k, bucket)
+    n_users = int(intervals["n_users"].max()) if len(intervals) else 0
+    st.caption(
+        f"Evidence: each of the {fmt.plural(n_users, 'test user')} "
+        f"{'of the last fold ' if len(splits) > 1 else ''}scored under every model, paired user by user. "
+        f"{S.TESTS[test].capitalize()} test, {S.CORRECTIONS[correction]} correction across the "
+        f"{fmt.plural(len(pairs), 'pair')} below, 95% intervals from {result.n_resamples:,} bootstrap resamples of "
+        "the users (seeded: the same numbers every time). Users with the same value under both models are counted "
+        "as ties.")
+    for sentence in S.reading(result, metric, metric_k, bucket, reference=reading.REFERENCE, bold=_bold):
+        st.markdown(f"- {sentence}")
+    left, right = st.columns(2)
+    if len(intervals):
+        left.plotly_chart(interval_bars(intervals, metric, metric_k, models), key="sig-bars")
+    if len(pairs):
+        right.plotly_chart(pairwise_matrix(pairs, models, metric, metric_k), key="sig-matrix")
+        right.caption("Green: the row model is better after correction (and the interval of the difference "
+                      "excludes 0); red: worse; grey: cannot be told apart. Each cell is row minus column.")
+    with st.expander("Every pair in numbers"):
+        shown = pairs[["model_a", "model_b", "n_users", "n_ties", "difference", "ci_low", "ci_high", "p_value",
+                       "p_adjusted", "significant", "effect_name", "effect_size", "note"]]
+        st.dataframe(shown, hide_index=True, width="stretch")
+    _protocol(current, splits, fold, models, table, metric_k or 10)
+    download = pd.concat([result.pairwise.assign(kind="pair"), result.intervals.assign(kind="interval")],
+                         ignore_index=True)
+    st.download_button("Download statistics (CSV)", exports.csv_bytes(download), file_name="recsys-lab-significance.csv",
+                       mime="text/csv", icon=":material/download:", on_click="ignore", key="sig-download",
+                       help="Every pair's test, interval and effect size, and every model's interval, for the metric "
+                            "shown, overall and per user group.")
+
+
+def _protocol(current: Any, splits: list, fold: Any, models: list[str], table: pd.DataFrame, k: int) -> None:
+    st.markdown("**Protocol checks**")
+    leak = S.time_leakage(splits)
+    (st.warning if leak.leaks else st.caption)(leak.sentence())
+    for sentence in S.split_losses(splits).sentences():
+        st.caption(sentence)
+    notes = S.tuning_note(tuning_info(current, current.fingerprint), models)
+    for note in notes:
+        st.warning(fmt.text(note), icon=":material/tune:") if "not a fair" in note else st.caption(fmt.text(note))
+    if not notes:
+        st.caption("No model was tuned in this session: every model runs with the parameters set on the Train page.")
+    if st.toggle("Also show sampled metrics (HR and NDCG against sampled negatives)", key="sig_sampled",
+                 help="Many papers rank each test item among 100 random items instead of the whole catalogue."):
+        negatives = int(st.number_input("Negatives per positive", 1, 10_000, 100, step=50, key="sig_negatives"))
+        sampled = _sampled(current.content_key + (negatives, k), current.models, fold, k, negatives)
+        full = _per_user(current.content_key, current.models, fold, tuple(sorted(int(v) for v in current.ks)))
+        rows = []
+        for model in models:
+            row = {"model": model}
+            for metric in ("hit_rate", "ndcg"):
+                f = full[(full["model"] == model) & (full["metric"] == metric) & (full["k"] == k)]["value"]
+                s_ = sampled[(sampled["model"] == model) & (sampled["metric"] == f"{metric}_sampled")]["value"]
+                row[f"{reading.METRICS[metric].label}@{k} (full)"] = f.mean() if len(f) else np.nan
+                row[f"{reading.METRICS[metric].label}@{k} (sampled)"] = s_.mean() if len(s_) else np.nan
+            rows.append(row)
+        frame = pd.DataFrame(rows)
+        st.dataframe(frame, hide_index=True, width="stretch")
+        column = f"{reading.METRICS['ndcg'].label}@{k}"
+        sentence = S.ranking_agreement(dict(zip(frame["model"], frame[f"{column} (full)"])),
+                                       dict(zip(frame["model"], frame[f"{column} (sampled)"])))
+        if sentence:
+            st.caption(fmt.text(sentence))

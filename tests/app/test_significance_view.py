@@ -1,0 +1,81 @@
+"""Compare page, "Is the difference real?": paired tests, intervals, the matrix and protocol checks."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from app_helpers import new_app, plotly_charts, texts, train
+from recsys_ui.significance_view import BETTER, pairwise_matrix
+
+
+@pytest.fixture(scope="module")
+def sample_compare():
+    """The bundled sample (600 users) with ease and popular trained on a random hold-out."""
+    at = new_app()
+    at.switch_page("pages/train.py").run()
+    at.radio(key="train_split").set_value("random").run()
+    train(at, ["popular", "ease"])
+    assert not at.session_state["results"].errors
+    return at.switch_page("pages/compare.py").run()
+
+
+def _section(at) -> list[str]:
+    return texts(at.markdown)
+
+
+def test_section_reads_the_paired_evidence_in_plain_words(sample_compare):
+    at = sample_compare
+    assert not at.exception and not at.error
+    assert "Is the difference real?" in texts(at.subheader)
+    sentences = [s for s in _section(at) if "95% CI" in s]
+    assert sentences and sentences[0].startswith("- **ease** beats **popular** on NDCG@10 by ")
+    assert "95% CI" in sentences[0] and "after Holm's correction" in sentences[0] and " users" in sentences[0]
+    keys = [chart.proto.id for chart in plotly_charts(at)]
+    assert len(keys) == len(set(keys))
+    assert any("Wilcoxon signed-rank test, Holm correction" in c for c in texts(at.caption))
+    # A random split of timestamped data leaks: the check says how much.
+    assert any(w.startswith("Leakage in time:") for w in texts(at.warning))
+    assert [b.label for b in at.get("download_button")][-1] == "Download statistics (CSV)"
+
+
+def test_test_correction_and_user_group_follow_the_controls(sample_compare):
+    at = sample_compare
+    at.segmented_control(key="sig_test").set_value("ttest").run()
+    at.selectbox(key="sig_correction").set_value("bonferroni").run()
+    assert not at.exception
+    sentence = next(s for s in _section(at) if " beats " in s and "95% CI" in s)
+    assert "after Bonferroni's correction" in sentence and "; d = " in sentence
+    at.segmented_control(key="sig_bucket").set_value(">20").run()
+    assert not at.exception
+    assert any("among users with >20 training ratings" in s for s in _section(at))
+    at.selectbox(key="sig_metric").set_value("recall").run()
+    assert not at.exception and any("Recall@10" in s for s in _section(at))
+    at.segmented_control(key="sig_test").set_value("wilcoxon").run()
+    at.selectbox(key="sig_correction").set_value("holm").run()
+    at.segmented_control(key="sig_bucket").set_value("all").run()
+    at.selectbox(key="sig_metric").set_value("ndcg").run()
+
+
+def test_sampled_metrics_sit_beside_the_full_catalogue(sample_compare):
+    at = sample_compare
+    at.toggle(key="sig_sampled").set_value(True).run()
+    assert not at.exception
+    frame = next(df.value for df in at.dataframe if "NDCG@10 (sampled)" in df.value.columns)
+    frame = frame.set_index("model")
+    assert (frame["NDCG@10 (sampled)"] > frame["NDCG@10 (full)"]).all()
+    assert (frame["Hit rate@10 (sampled)"] > frame["Hit rate@10 (full)"]).all()
+    assert any("full-catalogue" in c for c in texts(at.caption))
+    at.toggle(key="sig_sampled").set_value(False).run()
+
+
+def test_pairwise_matrix_colours_the_winner_in_its_row():
+    pairs = pd.DataFrame([{"model_a": "ease", "model_b": "popular", "difference": 0.2, "significant": True,
+                           "p_adjusted": 1e-5, "n_users": 500, "note": ""}])
+    fig = pairwise_matrix(pairs, ["ease", "popular"], "ndcg", 10)
+    heat = fig.data[0]
+    assert list(heat.z[0]) == [2.0, 1.0] and list(heat.z[1]) == [-1.0, 2.0]
+    assert heat.text[0][1] == "+0.200" and heat.text[1][0] == "-0.200"
+    # RMSE: lower is better, so the row with the negative difference is the winner.
+    fig = pairwise_matrix(pairs.assign(difference=-0.1), ["ease", "popular"], "rmse", None)
+    assert list(fig.data[0].z[0]) == [2.0, 1.0]
+    assert BETTER in [c for _, c in fig.data[0].colorscale]
