@@ -29,6 +29,22 @@ ROLE_LABELS = {"user": "User id", "item": "Item id", "rating": "Rating", "timest
 NONE = "(none)"
 
 
+#: What the value column holds (recsys_core.data.read_ratings' ``feedback``), as the person chooses it.
+FEEDBACK_CHOICES = {
+    "auto": "detect (named like plays/clicks, or a heavy tail of whole numbers: counts)",
+    "ratings": "ratings (explicit: stars, scores)",
+    "counts": "counts (plays, clicks, purchases: implicit, how much)",
+    "unary": "one interaction per line (ignore the values)",
+}
+PLAYS_SOURCE = "the bundled sample (play counts)"
+FEEDBACK_NAMES = {"ratings": "explicit ratings", "counts": "counts (implicit)", "unary": "unary (implicit)"}
+
+
+def feedback_note(data) -> str | None:
+    """The loader's sentence on what the values were read as and why (counts), if it wrote one."""
+    return next((line for line in data.report if "read as counts" in line or "read as ratings" in line), None)
+
+
 SEPARATORS = {"detect": None, "comma ,": ",", "tab": "\t", "semicolon ;": ";", "pipe |": "|", "double colon ::": "::"}
 HEADERS = {"detect": None, "yes": True, "no": False}
 
@@ -106,6 +122,7 @@ with upload_tab:
 
     mappings: dict[str, dict] = {}
     layouts: dict[str, dict] = {}
+    feedback = "auto"
     ready = ratings_file is not None
     # kind -> (file, heading, required roles, optional roles)
     sections = {"ratings": (ratings_file, "Ratings", ("user", "item"), ("rating", "timestamp")),
@@ -124,6 +141,13 @@ with upload_tab:
         if kind == "ratings" and mappings[kind]["rating"] is None:
             st.caption(":material/info: Without a rating column every row counts as one interaction "
                        "(implicit feedback): RMSE is then meaningless and only ranking metrics count.")
+        elif kind == "ratings":
+            feedback = st.selectbox(
+                "What the values are", list(FEEDBACK_CHOICES), format_func=FEEDBACK_CHOICES.get,
+                key=f"feedback:{upload.file_id}",
+                help="Counts (plays, clicks, quantities) are implicit feedback: every held-out interaction is "
+                     "relevant, the ranking models weigh them (their 'weighting' parameter) and rating models "
+                     "refuse them. 'detect' says what it decided, and why, once loaded.")
 
     if ratings_file is None:
         st.info("Choose a ratings file to start. Not sure about the format? See the **File format** tab, "
@@ -136,7 +160,7 @@ with upload_tab:
     uploads = (ratings_file, items_file, users_file, tags_file, tag_names_file)
     # What a failed load is about: the same files, mapping, layouts and name. The failure is kept in the
     # session (not just drawn once) so the "skip" checkbox below it survives the rerun its click causes.
-    attempt = repr(([f.file_id if f else None for f in uploads], mappings, layouts, name))
+    attempt = repr(([f.file_id if f else None for f in uploads], mappings, layouts, name, feedback))
 
     def load(skip_bad_lines: bool) -> None:
         try:
@@ -146,7 +170,7 @@ with upload_tab:
                     tags=tags_file, tag_names=tag_names_file,
                     mapping=mappings.get("ratings"), item_mapping=mappings.get("items"),
                     user_mapping=mappings.get("users"), name=name or None, layouts=layouts,
-                    skip_bad_lines=skip_bad_lines,
+                    skip_bad_lines=skip_bad_lines, feedback=feedback,
                 )
         except DataValidationError as error:
             st.session_state["load_failure"] = {
@@ -159,7 +183,9 @@ with upload_tab:
             skipped = " Skipped lines are listed under *What was read and cleaned up*." if skip_bad_lines else ""
             st.session_state["data_flash"] = (
                 f"Loaded **{ui.md(loaded.name)}**: {plural(loaded.n_users, 'user')}, "
-                f"{plural(loaded.n_items, 'item')}, {plural(loaded.n_ratings, 'rating')}.{skipped} "
+                f"{plural(loaded.n_items, 'item')}, "
+                f"{plural(loaded.n_ratings, 'rating' if not loaded.implicit else 'interaction')}, read as "
+                f"{FEEDBACK_NAMES[loaded.feedback_kind]}.{skipped} "
                 "The Summary tab shows what it looks like; train models next."
             )
             st.rerun()
@@ -189,6 +215,17 @@ with upload_tab:
             if ui.load_sample_into_session():
                 st.session_state["data_flash"] = "Back to the bundled sample."
                 st.rerun()
+    if ui.dataset_source() != PLAYS_SOURCE and st.button(
+            "Use the sample's play counts", icon=":material/equalizer:",
+            help="The same users, items and pairs as the sample, each with a heavy-tailed play count instead of "
+                 "stars (sample_data/plays.tsv, in Last.fm's layout): implicit feedback."):
+        try:
+            ui.set_dataset(loader.load_sample("counts"), PLAYS_SOURCE)
+        except DataValidationError as error:
+            st.error(ui.md(str(error)), icon=":material/error:")
+        else:
+            st.session_state["data_flash"] = "Loaded the bundled sample's play counts (implicit feedback)."
+            st.rerun()
 
 # ------------------------------------------------------------------ format
 with format_tab:
@@ -198,6 +235,13 @@ with format_tab:
 timestamp (unix seconds or a date). Columns may be separated by a comma, tab, semicolon, pipe or `::`,
 with or without a header line. Names such as `userId`, `movieId`, `rating`, `timestamp` are recognised;
 otherwise choose the columns in the mapping. Without a rating column each line counts as one interaction.
+
+**Counts** (plays, clicks, purchases, quantities) load as implicit feedback: a value column named like
+`weight`, `plays`, `clicks`, `count`, `quantity`, or whole numbers with a heavy tail (the largest above 10 and
+at least 5 times the median), is read as counts, and the summary says so and why; choose "What the values
+are" to override. Every held-out interaction is then relevant, the ranking models weigh the counts (0/1,
+log(1 + count), BM25 or TF-IDF) and the rating-prediction models refuse them. Last.fm HetRec 2011
+(`user_artists.dat`, `artists.dat`) and Goodbooks-10k's `to_read.csv` are recognised as they are.
 
 **Items** (optional): one row per item with the item id, a `title`, `genres` separated by `|`
 (e.g. `Action|Comedy`) and any text such as a description. The content models read this text, and the
@@ -215,8 +259,10 @@ under the summary.
 """
     )
     st.markdown("**The bundled sample**, to use as a template:")
-    cells = st.columns(3)
+    cells = st.columns(4)
     for cell, (file_name, what) in zip(cells, (("ratings.csv", "user, item, rating, timestamp"),
+                                               ("plays.tsv", "userID, artistID, weight: the same pairs as play "
+                                                             "counts (Last.fm's layout)"),
                                                ("items.csv", "item, title, genres, description…"),
                                                ("users.csv", "user, age, gender, occupation, segment"))):
         path = loader.SAMPLE_DIR / file_name
@@ -224,7 +270,8 @@ under the summary.
             # A callable: the file is read only when someone clicks (the ratings are about 1 MB). Read through
             # the same formula neutralisation as every other download.
             cell.download_button(f"Download {file_name}", lambda path=path: exports.file_csv_bytes(path),
-                                 file_name=file_name, mime="text/csv",
+                                 file_name=file_name,
+                                 mime="text/tab-separated-values" if file_name.endswith(".tsv") else "text/csv",
                                  icon=":material/download:", key=f"download:{file_name}", on_click="ignore")
             cell.caption(what)
         else:
@@ -249,11 +296,20 @@ with summary_tab:
         cells[3].metric("Density", ui.percent(summary["density"]),
                         help="Share of all user × item pairs that have a rating. Recommender data is sparse: "
                              "a few percent or (much) less.")
-        if data.implicit:
+        if data.feedback_kind == "counts":
+            cells[4].metric("Feedback", "counts (implicit)",
+                            help="Interaction strengths (plays, clicks), not ratings: every held-out interaction is "
+                                 "relevant, and the ranking models weigh the counts.")
+            cells[5].metric("Counts", f"{summary['rating_min']:g} – {summary['rating_max']:g}",
+                            help=f"Median {data.interactions['rating'].median():g}.")
+        elif data.implicit:
             cells[4].metric("Feedback", "implicit", help="No rating column: every row is one interaction.")
         else:
             cells[4].metric("Rating scale", f"{summary['rating_min']:g} – {summary['rating_max']:g}")
             cells[5].metric("Mean rating", f"{data.global_mean:.2f}", help="Mean of all ratings, in rating points.")
+        note = feedback_note(data)
+        if note is not None:
+            st.caption(f":material/info: {ui.md(note)}")
         if data.report:
             with st.expander(f"What was read and cleaned up ({plural(len(data.report), 'note')})"):
                 for line in data.report:

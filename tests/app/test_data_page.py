@@ -18,7 +18,7 @@ def test_sample_is_loaded_on_the_first_visit_with_summary_and_charts():
     # rating histogram, long tail, ratings per user, genre counts
     assert len(plotly_charts(at)) == 4
     assert [b.label for b in at.get("download_button")] == [
-        "Download ratings.csv", "Download items.csv", "Download users.csv"]
+        "Download ratings.csv", "Download plays.tsv", "Download items.csv", "Download users.csv"]
     assert any("sample" in caption for caption in texts(at.sidebar.caption))
 
 
@@ -151,3 +151,44 @@ def test_a_load_error_goes_away_when_the_files_change():
     at.file_uploader(key="upload_ratings").upload("ratings.csv", b"user,item,rating\n1,2,4\n1,3,5\n", "text/csv")
     at.run()
     assert not at.error and not at.checkbox
+
+
+HETREC = ("userID\tartistID\tweight\n" + "".join(
+    f"{u}\t{a}\t{(u * 37 + a * 101) ** 2 % 9000 + 1}\n" for u in range(2, 40) for a in range(51, 75) if (u + a) % 4)).encode()
+
+
+def test_lastfm_play_counts_are_detected_mapped_and_loaded_as_counts():
+    at = new_app()
+    at.file_uploader(key="upload_ratings").upload("user_artists.dat", HETREC, "text/plain")
+    at.run()
+    assert not at.exception
+    mapping = {s.label: s.value for s in at.selectbox}
+    # Not user metadata, and the item id is not the user column again.
+    assert mapping["User id"] == "userID" and mapping["Item id"] == "artistID"
+    assert mapping["Rating (optional)"] == "weight" and mapping["What the values are"] == "auto"
+    next(b for b in at.button if b.label == "Load these files").click().run()
+    assert not at.exception and not at.error
+    assert metric(at, "Feedback") == "counts (implicit)"
+    values = [int(line.split("\t")[2]) for line in HETREC.decode().splitlines()[1:]]
+    assert metric(at, "Counts") == f"{min(values)} – {max(values)}"
+    assert any("read as counts" in c and "column 'weight'" in c for c in texts(at.caption))
+    assert any("read as counts (implicit)" in s for s in texts(at.success))
+
+
+def test_the_values_can_be_declared_ratings_instead():
+    at = new_app()
+    at.file_uploader(key="upload_ratings").upload("user_artists.dat", HETREC, "text/plain")
+    at.run()
+    next(s for s in at.selectbox if s.label == "What the values are").set_value("ratings").run()
+    next(b for b in at.button if b.label == "Load these files").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state["dataset"].feedback_kind == "ratings"
+    assert "Feedback" not in [m.label for m in at.metric]
+
+
+def test_the_sample_play_counts_load_in_one_click():
+    at = new_app()
+    next(b for b in at.button if b.label == "Use the sample's play counts").click().run()
+    assert not at.exception and not at.error
+    assert metric(at, "Feedback") == "counts (implicit)" and metric(at, "Users") == "600"
+    assert at.session_state["dataset"].name == "sample (play counts)"
