@@ -140,6 +140,18 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--models", default=DEFAULT_MODELS, help=f"comma-separated model names (default: {DEFAULT_MODELS})")
     compare.add_argument("--k", type=_parse_k, default=(10,), help="ranking cut-off(s), e.g. 10 or 5,10,20")
     compare.add_argument("--output", help="write the tidy results (model, fold, metric, k, bucket, value) to this CSV")
+    compare.add_argument("--significance", action="store_true",
+                         help="paired per-user tests of every pair of models (overall and per user group), bootstrap "
+                              "95%% intervals, effect sizes and the time-leakage check; with --output also writes "
+                              "<output>.significance.csv and <output>.per_user.csv")
+    compare.add_argument("--test", choices=["wilcoxon", "ttest"], default="wilcoxon",
+                         help="paired test of --significance (default: wilcoxon signed-rank)")
+    compare.add_argument("--correction", choices=["holm", "bonferroni", "fdr_bh", "none"], default="holm",
+                         help="correction across the pairs of each metric (default: holm)")
+    compare.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    compare.add_argument("--sampled-negatives", type=int, default=0,
+                         help="also report HR/NDCG against this many sampled negatives per test item (last fold), "
+                              "beside the full-catalogue numbers")
     compare.add_argument("--engine", choices=["local", "spark"], default="local",
                          help="local: fit in this process (default); spark: fit als with Spark MLlib (pyspark, Java 17)")
     compare.add_argument("--master", help="with --engine spark: the Spark master URL, e.g. spark://host:7077 "
@@ -263,7 +275,8 @@ def run_compare(args: argparse.Namespace) -> int:
         if args.engine == "spark":
             result = _evaluate_on_spark(args, dataset, progress)
         else:
-            result = evaluate(dataset, specs, split=args.split, split_params=split_params(args), ks=args.k, progress=progress)
+            result = evaluate(dataset, specs, split=args.split, split_params=split_params(args), ks=args.k,
+                              progress=progress, per_user=args.significance)
     finally:
         if bar is not None:
             bar.close()
@@ -278,7 +291,57 @@ def run_compare(args: argparse.Namespace) -> int:
     if args.output:
         result.table.to_csv(args.output, index=False)
         print(f"\nwrote {len(result.table)} rows to {args.output}")
+    if (args.significance or args.sampled_negatives) and args.engine != "spark":
+        _report_significance(args, dataset, result)
+    elif args.significance:
+        print("\n--significance needs per-user values, which the Spark engine does not return; run without "
+              "--engine spark for paired tests.", file=sys.stderr)
     return 1 if result.errors and len(result.errors) == len(specs) else 0
+
+
+def _report_significance(args: argparse.Namespace, dataset, result) -> None:
+    """``compare --significance`` / ``--sampled-negatives``: the paired evidence, in words and in files."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from .evaluation import significance as S
+    from .evaluation.splits import make_splits
+
+    splits = make_splits(dataset, args.split, **split_params(args))
+    k = int(args.k[0]) if args.k else None
+    print()
+    print(S.time_leakage(splits).sentence())
+    if args.significance and len(result.per_user):
+        stats = S.compare(result.per_user, test=args.test, correction=args.correction, n_resamples=args.resamples,
+                          seed=args.seed)
+        for metric, metric_k in (("ndcg", k), ("rmse", None)):
+            for sentence in S.reading(stats, metric, metric_k, reference="popular"):
+                print(f"- {sentence}")
+        if args.output:
+            stem = Path(args.output)
+            pairs_path = stem.with_name(stem.stem + ".significance.csv")
+            users_path = stem.with_name(stem.stem + ".per_user.csv")
+            pd.concat([stats.pairwise.assign(kind="pair"), stats.intervals.assign(kind="interval")],
+                      ignore_index=True).to_csv(pairs_path, index=False)
+            result.per_user.to_csv(users_path, index=False)
+            print(f"wrote {len(stats.pairwise)} pairwise tests and {len(stats.intervals)} intervals to {pairs_path}, "
+                  f"{len(result.per_user)} per-user values to {users_path}")
+    if args.sampled_negatives and k is not None:
+        full, sampled = {}, {}
+        for label, model in result.models.items():
+            frame = S.sampled_metrics(model, splits[-1], ks=(k,), n_negatives=args.sampled_negatives,
+                                      seed=args.seed, label=label)
+            sampled[label] = float(frame[frame["metric"] == "ndcg_sampled"]["value"].mean())
+            table = result.table
+            rows = table[(table["model"] == label) & (table["metric"] == "ndcg") & (table["k"] == k)
+                         & (table["bucket"] == "all") & (table["fold"] == splits[-1].fold)]
+            full[label] = float(rows["value"].mean()) if len(rows) else float("nan")
+            print(f"{label}: NDCG@{k} {full[label]:.4f} full catalogue, {sampled[label]:.4f} against "
+                  f"{args.sampled_negatives} sampled negatives (last fold)")
+        sentence = S.ranking_agreement(full, sampled)
+        if sentence:
+            print(sentence)
 
 
 def run_tune(args: argparse.Namespace) -> int:

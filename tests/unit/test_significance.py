@@ -398,3 +398,23 @@ def test_seed_spread_and_the_noise_sentence():
     assert "seed noise" in S.seed_noise_sentence(spread, row)
     row["difference"] = 0.05
     assert "larger than the seed-to-seed range" in S.seed_noise_sentence(spread, row)
+
+
+# ------------------------------------------------------------------ the CLI
+def test_cli_compare_significance_prints_verdicts_and_writes_the_files(tmp_path, capsys):
+    from recsys_core.__main__ import main
+
+    output = tmp_path / "results.csv"
+    code = main(["compare", "--models", "ease,popular", "--split", "random", "--significance", "--resamples", "200",
+                 "--sampled-negatives", "50", "--output", str(output), "--no-progress"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "Leakage in time:" in printed
+    assert "- ease beats popular on NDCG@10 by " in printed
+    assert "against 50 sampled negatives" in printed
+    pairs = pd.read_csv(tmp_path / "results.significance.csv")
+    assert {"pair", "interval"} == set(pairs["kind"])
+    row = pairs[(pairs["kind"] == "pair") & (pairs["metric"] == "ndcg") & (pairs["bucket"] == "all")].iloc[0]
+    assert row["significant"] and row["n_users"] > 100
+    per_user = pd.read_csv(tmp_path / "results.per_user.csv")
+    assert list(per_user.columns) == PER_USER_COLUMNS
