@@ -286,23 +286,57 @@ def bootstrap_means(values: np.ndarray, n_resamples: int = N_RESAMPLES, seed: in
         raise ValueError(f"n_resamples must be at least 1; got {n_resamples}.")
     rng = rng if rng is not None else np.random.default_rng(int(seed))
     out = np.empty((matrix.shape[0], int(n_resamples)))
-    block = max(1, _BLOCK_CELLS // n)
-    for start in range(0, int(n_resamples), block):
-        size = min(block, int(n_resamples) - start)
-        picks = rng.integers(0, n, size=(size, n), dtype=np.int64)
+    for start, counts in _resample_counts(n, int(n_resamples), rng):
         # How often each user is drawn in each resample, then one matrix product for every model.
-        counts = np.bincount((picks + n * np.arange(size)[:, None]).ravel(), minlength=size * n).reshape(size, n)
-        out[:, start:start + size] = (counts.astype(np.float64) @ matrix.T).T / n
+        out[:, start:start + len(counts)] = (counts @ matrix.T).T / n
     return out[0] if flat else out
+
+
+def _resample_counts(n: int, n_resamples: int, rng: np.random.Generator):
+    """Yield ``(first resample, counts)`` blocks: counts[r, u] is how often user ``u`` is drawn in resample ``r``."""
+    block = max(1, _BLOCK_CELLS // n)
+    for start in range(0, n_resamples, block):
+        size = min(block, n_resamples - start)
+        picks = rng.integers(0, n, size=(size, n), dtype=np.int64)
+        counts = np.bincount((picks + n * np.arange(size)[:, None]).ravel(), minlength=size * n).reshape(size, n)
+        yield start, counts.astype(np.float64)
+
+
+#: Resample counts up to this many cells are kept during one :func:`compare` and reused by every metric
+#: measured on the same users (the ranking metrics of one user group share their users).
+_CACHED_CELLS = 2_000_000
+
+
+def _shared_bootstrap(values: np.ndarray, users: np.ndarray, n_resamples: int, seed: int, bucket: str,
+                      cache: dict) -> np.ndarray:
+    """:func:`bootstrap_means` of ``values`` (models x users) with resamples keyed on the users, not the metric.
+
+    Every metric of a user group is resampled the same way (the same resampled users), seeded by
+    ``seed``, the group and the users, so the intervals do not depend on which metrics are asked for.
+    """
+    key = (bucket, users.tobytes())
+    rng = _rng(seed, bucket, zlib.crc32(key[1]))
+    n = values.shape[1]
+    if n * n_resamples > _CACHED_CELLS:
+        return bootstrap_means(values, n_resamples, rng=rng)
+    counts = cache.get(key)
+    if counts is None:
+        counts = cache[key] = next(_resample_counts(n, n_resamples, rng))[1]
+    return (counts @ values.T).T / n
 
 
 def percentile_interval(resampled: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     """The central ``level`` interval of bootstrap replicates (percentile method)."""
+    low, high = percentile_intervals(np.asarray(resampled, dtype=np.float64)[None, :], level)[0]
+    return float(low), float(high)
+
+
+def percentile_intervals(resampled: np.ndarray, level: float = 0.95) -> np.ndarray:
+    """Per row of replicates ``(n_rows, n_resamples)``, the central ``level`` interval: ``(n_rows, 2)``."""
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1; got {level}.")
     tail = (1 - level) / 2
-    low, high = np.quantile(np.asarray(resampled, dtype=np.float64), [tail, 1 - tail])
-    return float(low), float(high)
+    return np.quantile(resampled, [tail, 1 - tail], axis=1).T
 
 
 def bootstrap_ci(values: np.ndarray, n_resamples: int = N_RESAMPLES, seed: int = 0,
@@ -376,6 +410,7 @@ class _Group:
     k: int | None
     bucket: str
     means: np.ndarray          # (n_users, n_models), NaN where a model has no value for a user
+    users: np.ndarray          # (n_users,) user indices of the rows of ``means``
     tested: list[np.ndarray]   # per model, the sorted (fold, user) codes it was evaluated on
 
 
@@ -411,7 +446,8 @@ def _groups(frame: pd.DataFrame, order: list[str], buckets: bool) -> list[_Group
             with np.errstate(invalid="ignore", divide="ignore"):
                 means = (sums / counts).reshape(len(user_ids), n_models)
             tested = [np.unique(code[rows][model[rows] == m]) for m in range(n_models)]
-            out.append(_Group(str(metric_names[metric_code]), None if k_value < 0 else k_value, bucket, means, tested))
+            out.append(_Group(str(metric_names[metric_code]), None if k_value < 0 else k_value, bucket, means,
+                              user_ids, tested))
     return out
 
 
@@ -450,9 +486,9 @@ def compare(per_user: pd.DataFrame, *, models: Sequence[str] | None = None, test
         frame = frame[frame["metric"].isin(list(metrics))]
     order = [str(m) for m in models] if models is not None else [str(m) for m in pd.unique(frame["model"])]
     frame = frame[frame["model"].astype(str).isin(order)]
-    intervals, pairwise = [], []
+    intervals, pairwise, cache = [], [], {}
     for group in _groups(frame, order, buckets):
-        i_rows, p_rows = _compare_group(group, order, test, level, n_resamples, seed, min_users)
+        i_rows, p_rows = _compare_group(group, order, test, level, n_resamples, seed, min_users, cache)
         intervals += i_rows
         if p_rows:
             adjusted = adjust_pvalues([row["p_value"] for row in p_rows], correction)
@@ -469,8 +505,9 @@ def compare(per_user: pd.DataFrame, *, models: Sequence[str] | None = None, test
 
 
 def _compare_group(group: _Group, order: list[str], test: str, level: float, n_resamples: int, seed: int,
-                   min_users: int) -> tuple[list[dict], list[dict]]:
+                   min_users: int, cache: dict | None = None) -> tuple[list[dict], list[dict]]:
     metric, k, bucket = group.metric, group.k, group.bucket
+    cache = {} if cache is None else cache
     present = [i for i in range(len(order)) if len(group.tested[i])]
     # Models evaluated on the same (fold, user) pairs are resampled together: their differences are paired.
     clusters: dict[bytes, list[int]] = {}
@@ -479,36 +516,42 @@ def _compare_group(group: _Group, order: list[str], test: str, level: float, n_r
     means, boot = {}, {}
     for members in clusters.values():
         values = group.means[:, members]
-        values = values[~np.isnan(values).any(axis=1)].T
+        complete = ~np.isnan(values).any(axis=1)
+        values = values[complete].T
         if values.shape[1] == 0:
             continue
-        rng = _rng(seed, metric, k, bucket, *(order[m] for m in members))
-        replicates = bootstrap_means(values, n_resamples, rng=rng)
+        replicates = _shared_bootstrap(values, group.users[complete], n_resamples, seed, bucket, cache)
         for m, row, mean in zip(members, replicates, values.mean(axis=1)):
             boot[m], means[m] = row, float(mean)
+    pairs = [(a, b) for i, a in enumerate(present) for b in present[i + 1:]]
+    # One quantile call for every model's and every paired difference's replicates.
+    rows = [boot[m] for m in present if m in boot]
+    paired = [(a, b) for a, b in pairs if a in boot and b in boot and np.array_equal(group.tested[a], group.tested[b])]
+    rows += [boot[a] - boot[b] for a, b in paired]
+    bounds = percentile_intervals(np.vstack(rows), level) if rows else np.empty((0, 2))
+    model_bounds = dict(zip([m for m in present if m in boot], bounds))
+    pair_bounds = dict(zip(paired, bounds[len(model_bounds):]))
     interval_rows = []
     for m in present:
-        low, high = percentile_interval(boot[m], level) if m in boot else (math.nan, math.nan)
+        low, high = model_bounds.get(m, (math.nan, math.nan))
         interval_rows.append({"metric": metric, "k": k, "bucket": bucket, "model": order[m],
                               "n_users": int((~np.isnan(group.means[:, m])).sum()),
-                              "mean": means.get(m, math.nan), "ci_low": low, "ci_high": high})
+                              "mean": means.get(m, math.nan), "ci_low": float(low), "ci_high": float(high)})
     pair_rows = []
-    for i, a in enumerate(present):
-        for b in present[i + 1:]:
-            row = {"metric": metric, "k": k, "bucket": bucket, "model_a": order[a], "model_b": order[b],
-                   "test": test, "mean_a": means.get(a, math.nan), "mean_b": means.get(b, math.nan)}
-            if not np.array_equal(group.tested[a], group.tested[b]):
-                row.update(n_users=0, n_ties=0, difference=row["mean_a"] - row["mean_b"], ci_low=math.nan,
-                           ci_high=math.nan, statistic=math.nan, p_value=math.nan, effect_size=math.nan,
-                           effect_name="", note=_different_users(order[a], order[b], group.tested[a],
-                                                                 group.tested[b]))
-            else:
-                result = paired_test(group.means[:, a], group.means[:, b], test, min_users)
-                low, high = percentile_interval(boot[a] - boot[b], level) if a in boot else (math.nan, math.nan)
-                row.update(n_users=result.n_users, n_ties=result.n_ties, difference=result.difference,
-                           ci_low=low, ci_high=high, statistic=result.statistic, p_value=result.p_value,
-                           effect_size=result.effect_size, effect_name=result.effect_name, note=result.note)
-            pair_rows.append(row)
+    for a, b in pairs:
+        row = {"metric": metric, "k": k, "bucket": bucket, "model_a": order[a], "model_b": order[b],
+               "test": test, "mean_a": means.get(a, math.nan), "mean_b": means.get(b, math.nan)}
+        if not np.array_equal(group.tested[a], group.tested[b]):
+            row.update(n_users=0, n_ties=0, difference=row["mean_a"] - row["mean_b"], ci_low=math.nan,
+                       ci_high=math.nan, statistic=math.nan, p_value=math.nan, effect_size=math.nan,
+                       effect_name="", note=_different_users(order[a], order[b], group.tested[a], group.tested[b]))
+        else:
+            result = paired_test(group.means[:, a], group.means[:, b], test, min_users)
+            low, high = pair_bounds.get((a, b), (math.nan, math.nan))
+            row.update(n_users=result.n_users, n_ties=result.n_ties, difference=result.difference,
+                       ci_low=float(low), ci_high=float(high), statistic=result.statistic, p_value=result.p_value,
+                       effect_size=result.effect_size, effect_name=result.effect_name, note=result.note)
+        pair_rows.append(row)
     return interval_rows, pair_rows
 
 

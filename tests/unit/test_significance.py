@@ -418,3 +418,14 @@ def test_cli_compare_significance_prints_verdicts_and_writes_the_files(tmp_path,
     assert row["significant"] and row["n_users"] > 100
     per_user = pd.read_csv(tmp_path / "results.per_user.csv")
     assert list(per_user.columns) == PER_USER_COLUMNS
+
+
+def test_intervals_do_not_depend_on_which_other_metrics_are_compared():
+    rng = np.random.default_rng(5)
+    table = pd.concat([_per_user({"a": rng.random(120), "b": rng.random(120)}, metric=m) for m in ("ndcg", "recall")])
+    both = S.compare(table, n_resamples=300, seed=3)
+    alone = S.compare(table[table["metric"] == "ndcg"], n_resamples=300, seed=3)
+    pd.testing.assert_frame_equal(both.interval("ndcg", 10), alone.interval("ndcg", 10))
+    pd.testing.assert_frame_equal(both.pairs("ndcg", 10), alone.pairs("ndcg", 10))
+    other = S.compare(table, n_resamples=300, seed=4).interval("ndcg", 10)
+    assert not np.allclose(other["ci_low"], alone.interval("ndcg", 10)["ci_low"])
