@@ -9,7 +9,7 @@ import time
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from recsys_ui import session_store, ui
+from recsys_ui import session_store, training, ui
 
 st.set_page_config(page_title="recsys-lab", page_icon=":material/movie_filter:", layout="wide")
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
@@ -37,7 +37,7 @@ if session_store.restore():
 just_stopped = session_store.check_stopped_training()
 # A session's first visit, on any page, starts with the bundled sample (never over the person's own data).
 ui.ensure_sample_once()
-ui.sidebar_status()
+training.sidebar_status()
 session_store.sidebar_note()
 
 started = time.perf_counter()

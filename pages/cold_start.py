@@ -6,11 +6,11 @@ import streamlit as st
 
 from recsys_core import cold_start
 from recsys_core.errors import RecsysError
-from recsys_ui import exports, fmt, ui
+from recsys_ui import exports, fmt, lists, training, ui
 
 N = 10
 st.title("Cold start")
-current = ui.require_results()
+current = training.require_results()
 data = ui.dataset()
 st.caption("A new user has no history, so collaborative models have nothing to go on. Describe one in one of "
            "three ways and see what each trained model makes of it, without refitting.")
@@ -44,7 +44,7 @@ low, high = data.rating_scale
 step = fmt.rating_step(data.interactions["rating"].to_numpy()) or 0.5
 
 with ratings_tab:
-    options, label_of = ui.item_options(data)
+    options, label_of = lists.item_options(data)
     picked = st.multiselect("Items the new user has rated", options, format_func=label_of, max_selections=20,
                             select_all=False, key="cold_items", placeholder="Type a title… (most rated first)",
                             help="Pick up to 20 items; then say how much the new user liked each.")
@@ -144,7 +144,7 @@ st.caption("One column per model, rank 1 at the top. The tabs below give each mo
 frames = {label: a.recommendations for label, a in answer["answers"].items()}
 notes = {label: a.note for label, a in answer["answers"].items() if a.note}
 score = "similarity" if answer["mode"] == "item" else "score"
-ui.render_lists(frames, notes, N, ["rank", "title", score, "popularity", "genres", "reason"], key="cold",
+lists.render_lists(frames, notes, N, ["rank", "title", score, "popularity", "genres", "reason"], key="cold",
                 column_config={"popularity": st.column_config.NumberColumn("ratings", help="Training ratings of the item"),
                                score: st.column_config.NumberColumn(score, format="%.3f")})
 

@@ -9,7 +9,7 @@ from recsys_ui import experiment_io, exports, fmt, reading, training, ui
 from recsys_ui import significance_view
 
 st.title("Compare")
-current = ui.require_results()
+current = training.require_results()
 data = ui.dataset()
 table = current.table
 n_folds = int(table["fold"].nunique()) if len(table) else 0
@@ -145,7 +145,7 @@ if metric:
     if bucket_labels and metric in reading.RANKING_METRICS + ("rmse", "mae"):
         left, right = st.columns(2)
         left.plotly_chart(ui.results_view("bucket_bars", current, table, metric, metric_k, tuple(models), tuple(bucket_labels)), key="chart-buckets")
-        counts = ui.last_split(current).train.user_counts
+        counts = training.last_split(current).train.user_counts
         right.markdown("**Light, medium and heavy users.** Users with few ratings are the hard case for "
                        "collaborative filtering: little to learn their taste from. The reference (grey) shows how "
                        "far 'most popular' gets without knowing anyone.")

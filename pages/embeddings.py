@@ -11,7 +11,7 @@ from recsys_core import projection
 from recsys_ui import charts, fmt, lists, reading, training, ui
 
 st.title("Embeddings")
-current = ui.require_results()
+current = training.require_results()
 data = ui.dataset()
 st.caption("Models that learn a vector per item (or user) place similar ones close together. "
            "Here those vectors are squeezed into two dimensions so you can look at them.")
@@ -21,7 +21,7 @@ kind = controls[0].segmented_control("Show", ["items", "users"], default="items"
                                      format_func=str.capitalize, persist_state="session")
 test = (lambda m: m.item_embeddings() is not None) if kind == "items" else (lambda m: m.user_embeddings() is not None)
 with st.spinner("Looking for models with vectors…"):
-    candidates = ui.models_with(current, test)
+    candidates = lists.models_with(current, test)
 if not candidates:
     without = ", ".join(ui.md(label) for label in current.labels)
     ui.empty_state(

@@ -7,13 +7,13 @@ import streamlit as st
 
 from recsys_core.errors import RecsysError
 from recsys_core.evaluation.metrics import default_relevance_threshold
-from recsys_ui import fmt, ui
+from recsys_ui import fmt, lists, training, ui
 
 N = 10
 st.title("Explore")
-current = ui.require_results()
+current = training.require_results()
 data = ui.dataset()
-split = ui.last_split(current)
+split = training.last_split(current)
 test = split.test.interactions
 threshold = 0.0 if data.implicit else default_relevance_threshold(data.rating_scale)
 # The rule as it is applied to the rating values this data set holds ("4 or more on 0.5–5", not "3.875").
@@ -100,7 +100,7 @@ with user_tab:
         rating = frame["held-out rating"]
         return np.where(rating >= threshold, "  ✓", "").astype(object)
 
-    ui.render_lists(frames, notes, N, ["rank", "title", "score", "popularity", "genres", "held-out rating"],
+    lists.render_lists(frames, notes, N, ["rank", "title", "score", "popularity", "genres", "held-out rating"],
                     mark=hits, key="explore-user",
                     column_config={"popularity": st.column_config.NumberColumn("ratings", help="Training ratings"),
                                    "score": st.column_config.NumberColumn("score", format="%.3f")})
@@ -109,7 +109,7 @@ with user_tab:
 
 # ------------------------------------------------------------------ items
 with item_tab:
-    options, label_of = ui.item_options(data)
+    options, label_of = lists.item_options(data)
     item = st.selectbox("Item", options, format_func=label_of, key="explore_item",
                         help="Most rated first; type to search a title.")
     raw_item = str(data.item_ids[item])
@@ -122,7 +122,7 @@ with item_tab:
         st.caption(ui.md(row["description"]))
     with st.spinner("Finding similar items…"):
         frames, notes = answer_all(lambda model: model.similar_items(raw_item, N))
-    ui.render_lists(frames, notes, N, ["rank", "title", "similarity", "support", "popularity", "genres"],
+    lists.render_lists(frames, notes, N, ["rank", "title", "similarity", "support", "popularity", "genres"],
                     key="explore-item",
                     column_config={"popularity": st.column_config.NumberColumn("ratings"),
                                    "support": st.column_config.NumberColumn(

@@ -5,7 +5,7 @@ import streamlit as st
 
 from recsys_core.models import REGISTRY
 from recsys_core.dataset import default_relevance_threshold
-from recsys_ui import experiment_io, fmt, spark_ui, tuning, ui
+from recsys_ui import experiment_io, fmt, model_forms, spark_ui, training, tuning, ui
 
 st.title("Train")
 data = ui.require_dataset()
@@ -19,8 +19,8 @@ train_now = tuning.apply_pending() or experiment_io.apply_pending()
 st.subheader("1 · Models", divider="gray")
 names = list(REGISTRY)
 chosen_names = st.multiselect(
-    "Models to train", names, format_func=ui.model_title, key="train_models", persist_state="session",
-    **({} if "train_models" in st.session_state else {"default": [n for n in ui.DEFAULT_MODELS if n in names]}),
+    "Models to train", names, format_func=model_forms.model_title, key="train_models", persist_state="session",
+    **({} if "train_models" in st.session_state else {"default": [n for n in model_forms.DEFAULT_MODELS if n in names]}),
     help="'popular' is the reference: a personalised model should beat it. The ranking models (ease, als, "
          "item-knn-cosine, ...) learn which items people pick and predict no ratings. content-sbert is opt-in: "
          "it loads a small language model (about a minute the first time).",
@@ -41,10 +41,10 @@ if chosen_names:
             st.markdown(f"**{name}** · {cls.family}")
             left, right = st.columns([1, 1], gap="large")
             with left.expander("Parameters", expanded=True, icon=":material/tune:"):
-                chosen[name] = ui.param_widgets(name)
+                chosen[name] = model_forms.param_widgets(name)
             with right.expander("How it works", expanded=True, icon=":material/functions:"):
-                ui.how_it_works(name)
-            ui.memory_note(name, chosen[name], data)
+                model_forms.how_it_works(name)
+            model_forms.memory_note(name, chosen[name], data)
             if cls.fit_note:
                 st.caption(f":material/hourglass_top: {cls.fit_note[0].upper()}{cls.fit_note[1:]}")
             if cls.reads_text and "genres" not in data.items.columns and "description" not in data.items.columns:
@@ -109,20 +109,20 @@ can_train = bool(chosen) and bool(ks) and split_ok
 train_part = None
 if split_ok:
     try:
-        train_part = ui.splits_for(data, method, split_params)[0].train
+        train_part = training.splits_for(data, method, split_params)[0].train
     except ValueError as error:  # DataValidationError included: shown where the split is chosen
         st.error(ui.md(error), icon=":material/error:")
         can_train = False
-tuning.section(data, chosen, train_part, ui.split_text(method, split_params))
-spark_ui.section(data, ui.splits_for(data, method, split_params) if train_part is not None else None,
+tuning.section(data, chosen, train_part, training.split_text(method, split_params))
+spark_ui.section(data, training.splits_for(data, method, split_params) if train_part is not None else None,
                  chosen, tuple(sorted(ks)) or (10,))
 clicked = st.button("Train and evaluate", type="primary", icon=":material/play_arrow:", disabled=not can_train)
 if (clicked or train_now) and can_train:
     with ui.guard("Training"):
-        if ui.train(data, chosen, method, split_params, tuple(ks)) is not None:
+        if training.train(data, chosen, method, split_params, tuple(ks)) is not None:
             st.rerun()  # so the sidebar and the other pages' links show the new results
 
-current = ui.latest()
+current = training.latest()
 if current is not None:
     if current.log:
         with st.expander(current.headline or "Training log", icon=":material/receipt_long:"):

@@ -441,7 +441,8 @@ def evaluate_spark(
             if progress:
                 progress(number / max(len(splits), 1), f"{label}: fold {fold.fold + 1} of {len(splits)}")
 
-                def fit_progress(fraction: float, message: str, number: int = number, fold: Split = fold) -> None:
+                def fit_progress(event, number: int = number, fold: Split = fold) -> None:
+                    fraction, message = event.fraction, event.message
                     progress((number + 0.9 * min(max(fraction, 0.0), 1.0)) / max(len(splits), 1),
                              f"{label}: fold {fold.fold + 1} of {len(splits)} · {message}")
             _, frame = evaluate_fold(spec, fold, ks=ks, bucket_edges=bucket_edges,

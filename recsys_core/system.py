@@ -84,7 +84,10 @@ class FitContext:
     device : str
         ``"cpu"`` (the only device this lab is tested on; torch models accept any torch device string).
     n_threads : int or None
-        Intra-op threads for torch fits (None: the cores this process may use).
+        Intra-op threads for torch fits (None: one). Measured on the 2-core machine: a small MF-BCE fit took
+        0.2 s on one thread and 1.9-4.2 s on two while other work ran (threads spinning for a busy core);
+        the embedding models' batches are too small to gain from a second thread, and a server runs several
+        sessions' fits side by side anyway. Ask for more (up to :func:`cpu_cores`) on an idle machine.
     seed : int or None
         Replaces the model's ``random_state`` for this fit when given.
     """
@@ -95,7 +98,7 @@ class FitContext:
 
     @property
     def threads(self) -> int:
-        return int(self.n_threads) if self.n_threads else cpu_cores()
+        return max(1, min(int(self.n_threads), cpu_cores())) if self.n_threads else 1
 
     @contextlib.contextmanager
     def torch_threads(self):

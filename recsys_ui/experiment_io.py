@@ -17,7 +17,7 @@ from recsys_core.errors import RecsysError
 from recsys_core.experiment import export_experiment, import_experiment
 from recsys_core.models import REGISTRY
 
-from . import ui
+from . import training, ui
 from .model_forms import preset_params
 
 PENDING = "experiment_pending"
@@ -33,14 +33,14 @@ SPLIT_WIDGETS = {
 _TIMINGS = ("fit_seconds", "score_seconds")
 
 
-def settings_of(current: "ui.Results", runs: list | None = None) -> dict[str, Any]:
+def settings_of(current: "training.Results", runs: list | None = None) -> dict[str, Any]:
     """What produced these results: models with parameters, split, K, and the data fingerprint."""
     runs = current.runs if runs is None else runs
     return {"models": {run.name: run.params for run in runs}, "split": current.split_method,
             "split_params": dict(current.split_params), "ks": list(current.ks), "fingerprint": current.fingerprint}
 
 
-def export_button(current: "ui.Results") -> None:
+def export_button(current: "training.Results") -> None:
     """A download of the whole experiment (data, settings, results) as one zip."""
     data = ui.dataset()
     if data is None:
@@ -93,7 +93,7 @@ def apply_pending() -> bool:
     return True
 
 
-def reproduction(current: "ui.Results") -> tuple[int, int, float] | None:
+def reproduction(current: "training.Results") -> tuple[int, int, float] | None:
     """(numbers equal within 1e-9, numbers compared, largest difference) against the imported results."""
     imported = st.session_state.get(IMPORTED)
     if not imported or imported.get("table") is None or current is None or not current.runs:
@@ -108,7 +108,7 @@ def reproduction(current: "ui.Results") -> tuple[int, int, float] | None:
     return int((difference <= 1e-9).sum()), len(old), float(difference.max())
 
 
-def reproduction_note(current: "ui.Results") -> None:
+def reproduction_note(current: "training.Results") -> None:
     """After an imported experiment was retrained: did every number come out the same?"""
     outcome = reproduction(current)
     if outcome is None:

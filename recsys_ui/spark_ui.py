@@ -15,7 +15,7 @@ from recsys_core.errors import RecsysError
 from recsys_core.evaluation.runner import summarise
 from recsys_core.evaluation.splits import Split
 
-from . import ui
+from . import model_forms, ui
 
 RESULTS = "spark_results"
 
@@ -46,7 +46,7 @@ def section(data: Dataset, splits: list[Split] | None, chosen: dict[str, dict[st
         if st.button("Fit ALS on Spark", icon=":material/hub:", key="spark_run"):
             from recsys_core.spark_engine import SparkALS
 
-            params = chosen.get(SparkALS.name) or ui.default_params(SparkALS.name)
+            params = chosen.get(SparkALS.name) or model_forms.default_params(SparkALS.name)
             _run(data, splits, params, ks, master)
         stored = st.session_state.get(RESULTS, {}).get(data.fingerprint)
         if stored is not None:

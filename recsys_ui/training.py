@@ -14,7 +14,7 @@ from recsys_core.evaluation.runner import ModelSpec, evaluate
 from recsys_core.evaluation.splits import Split, make_splits
 from recsys_core.models import REGISTRY, Recommender
 
-from . import session_store
+from . import fmt, session_store
 from .ui import _save_session, dataset, empty_state, log, md, require_dataset
 
 @dataclass
@@ -242,3 +242,19 @@ def _evict(store: dict[tuple, Run], keep: set[tuple]) -> None:
         del store[key]
 
 
+def sidebar_status() -> None:
+    """Where the session stands, on every page."""
+    data = dataset()
+    with st.sidebar:
+        st.divider()
+        if data is None:
+            st.caption("No data set loaded.")
+        else:
+            summary = data.summary()
+            st.caption(f"**Data:** {md(data.name)} · {fmt.plural(summary['users'], 'user')} · "
+                       f"{fmt.plural(summary['items'], 'item')} · {fmt.plural(summary['ratings'], 'rating')}")
+        current = results()
+        if current is not None:
+            st.caption(f"**Trained:** {', '.join(md(label) for label in current.labels)}")
+        elif data is not None:
+            st.caption("**Trained:** nothing yet")

@@ -1,7 +1,8 @@
-"""Streamlit helpers shared by every page: session state, formatting, empty states, cached views (the façade).
+"""Streamlit helpers shared by every page: session state, formatting, empty states, cached views.
 
-Page concerns live beside it: model forms (model_forms.py), training and results (training.py), side-by-side
-lists (lists.py), tuning, session store, experiment import/export; pages reach them through ``ui``.
+The bottom of the UI layer: page concerns build on it and pages import them directly -- model forms
+(model_forms.py), training and results (training.py), side-by-side lists (lists.py), tuning, session
+store, experiment import/export. This module imports none of them at import time, so there is no circle.
 
 Per-user state lives in ``st.session_state`` only (never in module globals),
 so two browser tabs never see each other's uploads or results:
@@ -216,34 +217,3 @@ def dataset_caption(data: Dataset) -> str:
     summary = data.summary()
     return (f"**{md(data.name)}** ({md(dataset_source())}): {fmt.plural(summary['users'], 'user')} · "
             f"{fmt.plural(summary['items'], 'item')} · {fmt.plural(summary['ratings'], 'rating')}")
-
-
-
-# The page concerns live in their own modules; pages keep calling them through ``ui``.
-from .model_forms import (  # noqa: E402,F401
-    DEFAULT_MODELS, UI_DEFAULTS, default_params, formula_lines, how_it_works, memory_note, model_title,
-    param_widgets, stacked_formula,
-)
-from .training import (  # noqa: E402,F401
-    MAX_RUNS, Results, Run, last_split, latest, require_results, results, run_key, split_text, splits_for, train,
-)
-from .lists import OVERVIEW_COLUMNS, item_options, models_with, render_lists, side_by_side  # noqa: E402,F401
-
-
-def sidebar_status() -> None:
-    """Where the session stands, on every page."""
-    data = dataset()
-    with st.sidebar:
-        st.divider()
-        if data is None:
-            st.caption("No data set loaded.")
-        else:
-            summary = data.summary()
-            st.caption(f"**Data:** {md(data.name)} · {fmt.plural(summary['users'], 'user')} · "
-                       f"{fmt.plural(summary['items'], 'item')} · {fmt.plural(summary['ratings'], 'rating')}")
-        current = results()
-        if current is not None:
-            st.caption(f"**Trained:** {', '.join(md(label) for label in current.labels)}")
-        elif data is not None:
-            st.caption("**Trained:** nothing yet")
-

@@ -31,12 +31,16 @@ import scipy.sparse as sp
 from ..dataset import Dataset
 from ..errors import RecsysError
 from ..models import Recommender, make_model
+from ..models.base import FitEvent
+from ..system import FitContext
 from . import metrics as M
-from .splits import Split, make_splits
+from .splits import Split, make_splits, validation_holdout
 
 COLUMNS = ["model", "fold", "metric", "k", "bucket", "value"]
 #: Columns of the per-user values (``evaluate(..., per_user=True)``), read by ``evaluation.significance``.
 PER_USER_COLUMNS = ["model", "fold", "metric", "k", "user", "bucket", "value"]
+#: Columns of the per-epoch training history (models trained per epoch).
+HISTORY_COLUMNS = ["model", "fold", "epoch", "loss", "validation", "validation_metric", "best"]
 # Views of the metric registry (recsys_core.evaluation.metrics.METRICS), kept for callers.
 RANKING = M.metric_names("ranking")
 RANKING_FUNCTIONS = M.RANKING_METRICS
@@ -68,13 +72,28 @@ class ModelSpec:
 
 @dataclass
 class EvaluationResult:
-    """The tidy table, the error of each model that failed, and the last fold's fitted models."""
+    """The tidy table, the error of each model that failed, the last fold's fitted models, epoch histories."""
 
     table: pd.DataFrame
     errors: dict[str, str] = field(default_factory=dict)
     models: dict[str, Recommender] = field(default_factory=dict)
+    #: One row per (model, fold, epoch) of the models trained per epoch (``HISTORY_COLUMNS``).
+    history: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=HISTORY_COLUMNS))
     #: Per user, fold, metric and K (``PER_USER_COLUMNS``): kept with ``evaluate(..., per_user=True)``.
     per_user: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PER_USER_COLUMNS))
+
+
+def training_history(model: Recommender, label: str, fold: int = 0) -> pd.DataFrame:
+    """A fitted model's per-epoch loss and validation score as tidy rows (empty for other models).
+
+    ``best`` marks the epoch whose parameters the model kept (early stopping on the validation part).
+    """
+    rows = getattr(model, "history_", None) or []
+    best = getattr(model, "best_epoch_", None)
+    metric = getattr(model, "validation_metric_", "")
+    return pd.DataFrame(
+        [(label, fold, row["epoch"], row.get("loss"), row.get("validation"), metric, row["epoch"] == best)
+         for row in rows], columns=HISTORY_COLUMNS)
 
 
 def item_feature_vectors(dataset: Dataset) -> sp.csr_matrix | None:
@@ -99,6 +118,8 @@ def evaluate(
     relevance_threshold: float | None = None,
     progress: Progress | None = None,
     splits: list[Split] | None = None,
+    context: FitContext | None = None,
+    fit_events: Callable[[str, int, FitEvent], None] | None = None,
     per_user: bool = False,
 ) -> EvaluationResult:
     """Evaluate every model on every fold; one failing model does not stop the others.
@@ -119,6 +140,10 @@ def evaluate(
     progress : callable(fraction, message), optional
     splits : list of Split, optional
         Precomputed splits (otherwise made from ``split`` and ``split_params``).
+    context : FitContext, optional
+        Device and threads of every fit (not hyper-parameters; see :class:`recsys_core.system.FitContext`).
+    fit_events : callable(model label, fold, FitEvent), optional
+        Every fit's progress events (epoch, loss, validation score), e.g. for a live loss curve.
     per_user : bool
         Also keep every evaluated user's value of the rating and ranking metrics (``result.per_user``),
         the evidence the paired tests of :mod:`recsys_core.evaluation.significance` rest on.
@@ -126,7 +151,7 @@ def evaluate(
     specs = [ModelSpec.coerce(spec) for spec in models]
     if splits is None:
         splits = make_splits(dataset, split, **(split_params or {}))
-    frames, errors, fitted = [], {}, {}
+    frames, errors, fitted, histories = [], {}, {}, []
     user_frames: list[pd.DataFrame] = []
     total = max(1, len(specs) * len(splits))
     features = item_feature_vectors(dataset)
@@ -136,32 +161,40 @@ def evaluate(
                 done = spec_number * len(splits) + fold_number
                 progress(done / total, f"{spec.display}: fold {fold.fold + 1} of {len(splits)}")
             fit_progress = None
-            if progress:
+            if progress or fit_events:
                 done = spec_number * len(splits) + fold_number
+                report = progress or (lambda fraction, message: None)
 
-                def fit_progress(fraction: float, message: str, done: int = done, fold: Split = fold) -> None:
-                    progress((done + 0.9 * min(max(fraction, 0.0), 1.0)) / total,
-                             f"{spec.display}: fold {fold.fold + 1} of {len(splits)} · {message}")
+                def fit_progress(event: FitEvent, done: int = done, fold: Split = fold, spec: ModelSpec = spec) -> None:
+                    report((done + 0.9 * min(max(event.fraction, 0.0), 1.0)) / total,
+                             f"{spec.display}: fold {fold.fold + 1} of {len(splits)} · {event.message}")
+                    if fit_events is not None:
+                        fit_events(spec.display, fold.fold, event)
             try:
                 model, frame = evaluate_fold(spec, fold, ks=ks, bucket_edges=bucket_edges,
                                              relevance_threshold=relevance_threshold, features=features,
-                                             fit_progress=fit_progress, per_user=user_frames if per_user else None)
+                                             fit_progress=fit_progress if progress or fit_events else None,
+                                             context=context, per_user=user_frames if per_user else None)
             except Exception as error:  # noqa: BLE001 -- reported per model, the others go on
                 errors[spec.display] = _describe(error)
                 frames = [f for f in frames if not (f["model"] == spec.display).any()]
+                histories = [h for h in histories if not (h["model"] == spec.display).any()]
                 user_frames = [u for u in user_frames if not (u["model"] == spec.display).any()]
                 break
             frames.append(frame)
+            histories.append(training_history(model, spec.display, fold.fold))
             fitted[spec.display] = model
     if progress:
         progress(1.0, "done")
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     table = table[COLUMNS]
     table["k"] = table["k"].astype("Int64")
+    history = [h for h in histories if len(h)]
+    history = pd.concat(history, ignore_index=True) if history else pd.DataFrame(columns=HISTORY_COLUMNS)
     kept = [u for u in user_frames if len(u)]
     users = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame(columns=PER_USER_COLUMNS)
     users["k"] = users["k"].astype("Int64")
-    return EvaluationResult(table=table, errors=errors, models=fitted, per_user=users)
+    return EvaluationResult(table=table, errors=errors, models=fitted, history=history, per_user=users)
 
 
 def _describe(error: Exception) -> str:
@@ -180,12 +213,18 @@ def evaluate_fold(
     bucket_edges: Sequence[int] = M.BUCKET_EDGES,
     relevance_threshold: float | None = None,
     features: sp.csr_matrix | None = None,
-    fit_progress: Callable[[float, str], None] | None = None,
+    fit_progress: Callable[[FitEvent], None] | None = None,
+    context: FitContext | None = None,
+    validation: Dataset | None = None,
     per_user: list[pd.DataFrame] | None = None,
 ) -> tuple[Recommender, pd.DataFrame]:
     """Fit one model on one split and measure it; returns the model and its tidy rows.
 
-    With a ``per_user`` list, the fold's per-user values (``PER_USER_COLUMNS``) are appended to it.
+    A model trained per epoch gets a validation part carved from ``fold.train`` (one interaction per
+    user, :func:`~recsys_core.evaluation.splits.validation_holdout`, unless ``validation`` is given) for
+    early stopping; the test part is never passed to a fit. Its per-epoch history is the model's
+    ``history_`` (see :func:`training_history`). With a ``per_user`` list, the fold's per-user values
+    (``PER_USER_COLUMNS``) are appended to it.
     """
     rows: list[tuple] = []
 
@@ -193,9 +232,12 @@ def evaluate_fold(
         rows.append((spec.display, fold.fold, metric, k, bucket, float(value)))
 
     model = spec.build()
+    if model.can("trains_per_epoch") and validation is None:
+        validation = validation_holdout(fold.train, seed=model.seed)
     start = time.perf_counter()
-    model.fit(fold.train, progress=fit_progress)
+    model.fit(fold.train, progress=fit_progress, validation=validation, context=context)
     add("fit_seconds", time.perf_counter() - start)
+
     keep = _UserValues(spec.display, fold.fold) if per_user is not None else None
     score_seconds = _measure(model, fold, ks, bucket_edges, relevance_threshold, features, add, keep)
     add("score_seconds", score_seconds)

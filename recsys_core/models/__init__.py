@@ -14,6 +14,8 @@ from .knn import KNNBaseline, KNNBasic, KNNWithMeans
 from .matrix_factorization import NMF, SVD, SVDpp
 from .ranking import ALS, BPR, EASE, RP3beta, ItemKNNCosine
 from .hybrid import LightFMHybrid
+from .item2vec import Item2Vec
+from .neural import FactorizationMachine, LightGCN, MFBCE, NeuMF, TwoTower
 
 REGISTRY: dict[str, type[Recommender]] = {
     cls.name: cls
@@ -22,6 +24,7 @@ REGISTRY: dict[str, type[Recommender]] = {
         KNNBasic, KNNWithMeans, KNNBaseline, CoClustering,
         ItemKNNCosine, RP3beta, EASE, ALS, BPR,
         LightFMHybrid,
+        MFBCE, NeuMF, TwoTower, LightGCN, FactorizationMachine, Item2Vec,
     )
 }
 

@@ -55,7 +55,7 @@ class CoClustering(Recommender):
         trainset = build_trainset(dataset)
         algo = SurpriseCoClustering(
             n_cltr_u=self.n_cltr_u, n_cltr_i=self.n_cltr_i, n_epochs=self.n_epochs,
-            random_state=self.random_state, verbose=False,
+            random_state=self.seed, verbose=False,
         ).fit(trainset)
         users, items = inner_to_index(trainset)
         self.user_cluster_ = scatter(algo.cltr_u, users, dataset.n_users, fill=-1).astype(np.int64)

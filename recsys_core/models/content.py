@@ -29,6 +29,7 @@ class ContentKNN(KNN):
     representation = "tfidf"
     reads_text = True
     has_item_embeddings = True
+    has_user_embeddings = True  # each user as the mean vector of the items they liked (user_embeddings)
     similarity_needs_support = False  # text similarity needs no co-raters
     formula = (
         r"\hat r_{ui} = \frac{\sum_{j \in N_u^k(i)} \cos(x_i, x_j)\, r_{uj}}{\sum_{j \in N_u^k(i)} \cos(x_i, x_j)},"
@@ -120,6 +121,9 @@ class ContentKNN(KNN):
         return np.where(np.isnan(scores), ratings.mean(), scores), support[0]
 
     # ----------------------------------------------------------- vectors out
+    def _instance_capabilities(self):
+        return {}  # the text vectors exist whatever the k-NN settings (KNN's similarity-row rule does not apply)
+
     def item_embeddings(self):
         return self.item_vectors_
 
@@ -182,7 +186,7 @@ class ContentSBERT(ContentKNN):
         if n < ann.EXACT_BELOW:
             yield from super()._top_neighbour_dense_blocks(keep)
             return
-        seed = 0 if self.random_state is None else int(self.random_state)
+        seed = self.seed
         index = ann.VectorIndex.build(self.item_vectors_, seed=seed)
         block = 4096
         for start in range(0, n, block):

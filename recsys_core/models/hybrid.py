@@ -328,7 +328,7 @@ class LightFMHybrid(FactorVectors, RankingModel):
             raise ValueError(f"loss must be 'warp' or 'bpr', not {self.loss!r}.")
         return LightFM(no_components=int(self.no_components), loss=self.loss,
                        learning_rate=float(self.learning_rate), item_alpha=float(self.item_alpha),
-                       user_alpha=float(self.user_alpha), random_state=int(self.random_state))
+                       user_alpha=float(self.user_alpha), random_state=self.seed)
 
     def _fit_matrix(self, feedback):
         model = self.lightfm_model()

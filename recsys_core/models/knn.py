@@ -99,7 +99,10 @@ def similarity_block(
 class KNN(Recommender):
     """Shared engine of the three k-NN variants; see the module docstring."""
 
-    has_user_embeddings = True  # the similarity rows, with the default user-based setting
+    # The similarity rows are the closest analogue of vectors: user rows when user-based, item rows when
+    # item-based (dense similarity only); the class may do either, an instance does one (see below).
+    has_user_embeddings = True
+    has_item_embeddings = True
     has_similar_items = True
     similarity_needs_support = True
     folds_in = True
@@ -511,6 +514,12 @@ class KNN(Recommender):
                                 residual[item_idx] if residual is not None else None, residual)
         sims[np.arange(len(item_idx)), item_idx] = 1.0
         return sims
+
+    def _instance_capabilities(self):
+        dense = not getattr(self, "sparse_", False)
+        return {"user_embeddings": bool(self.user_based) and dense,
+                "item_embeddings": (not self.user_based) and dense,
+                "similar_items": True}
 
     def item_embeddings(self):
         # A memory-based model learns no vectors; its similarity rows are the closest analogue.

@@ -95,7 +95,7 @@ class SVD(Recommender):
             reg_all=self.reg_all,
             biased=self.biased,
             init_std_dev=self.init_std_dev,
-            random_state=self.random_state,
+            random_state=self.seed,
             verbose=False,
         )
 
@@ -106,14 +106,15 @@ class SVD(Recommender):
         frame = dataset.interactions
 
         def report(epochs_done: int) -> None:
-            self._report(epochs_done / self.n_epochs, f"SGD epoch {epochs_done} of {self.n_epochs}")
+            self._report(epochs_done / self.n_epochs, f"SGD epoch {epochs_done} of {self.n_epochs}",
+                         epoch=int(epochs_done), n_epochs=int(self.n_epochs))
 
         # The rows in the order build_trainset hands them to Surprise, so the fit is Surprise's.
         fitted = _sgd.fit_svd(
             frame["user_idx"].to_numpy(), frame["item_idx"].to_numpy(), frame["rating"].to_numpy(dtype=np.float64),
             dataset.n_users, dataset.n_items, n_factors=self.n_factors, n_epochs=self.n_epochs,
             biased=self.biased, init_std_dev=self.init_std_dev, lr_all=self.lr_all, reg_all=self.reg_all,
-            random_state=self.random_state, progress=report,
+            random_state=self.seed, progress=report,
         )
         self._store(dataset, fitted.users, fitted.items, fitted.global_mean, fitted.bu, fitted.bi, fitted.pu,
                     fitted.qi)
@@ -227,7 +228,7 @@ class SVDpp(SVD):
 
         return SurpriseSVDpp(n_factors=self.n_factors, n_epochs=self.n_epochs, lr_all=self.lr_all,
                              reg_all=self.reg_all, init_std_dev=self.init_std_dev,
-                             random_state=self.random_state, verbose=False)
+                             random_state=self.seed, verbose=False)
 
     def _fit(self, dataset: Dataset) -> None:
         algo = self._fit_surprise(dataset)
@@ -286,7 +287,7 @@ class NMF(SVD):
         from surprise import NMF as SurpriseNMF
 
         return SurpriseNMF(n_factors=self.n_factors, n_epochs=self.n_epochs, reg_pu=self.reg_pu,
-                           reg_qi=self.reg_qi, random_state=self.random_state, verbose=False)
+                           reg_qi=self.reg_qi, random_state=self.seed, verbose=False)
 
     def fold_in(self, item_idx, ratings):
         # Non-negative least squares for the new user's factors (fixed item factors).

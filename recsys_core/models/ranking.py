@@ -348,7 +348,10 @@ class _ImplicitFactorModel(FactorVectors, RankingModel):
 
     def _progress_callback(self, iterations: int):
         def callback(iteration, elapsed, *details):  # ALS passes the loss, BPR the correct/skipped shares
-            self._report((iteration + 1) / max(iterations, 1), f"iteration {iteration + 1} of {iterations}")
+            loss = details[0] if details and isinstance(details[0], (int, float)) else None
+            self._report((iteration + 1) / max(iterations, 1), f"iteration {iteration + 1} of {iterations}",
+                         epoch=iteration + 1, n_epochs=iterations,
+                         loss=None if loss is None else float(loss))
 
         return callback
 
@@ -379,10 +382,10 @@ class ALS(_ImplicitFactorModel):
               search=(0.5, 50.0), log=True),
         Param("iterations", "ALS sweeps (users then items).", kind="int", low=1, high=100, step=1, search=(5, 30)),
         *feedback_params(),
+        weighting_param(),
     )
 
     def __init__(self, factors: int = 64, regularization: float = 10.0, alpha: float = 1.0, iterations: int = 15,
-        weighting_param(),
                  feedback: str = "all", threshold: float | None = None, weighting: str = "auto",
                  random_state: int = 0):
         self.factors = factors
@@ -391,15 +394,15 @@ class ALS(_ImplicitFactorModel):
         self.iterations = iterations
         self.feedback = feedback
         self.threshold = threshold
+        self.weighting = weighting
         self.random_state = random_state
 
     def implicit_model(self):
-        self.weighting = weighting
         from implicit.cpu.als import AlternatingLeastSquares
 
         return AlternatingLeastSquares(factors=int(self.factors), regularization=float(self.regularization),
                                        alpha=float(self.alpha), iterations=int(self.iterations),
-                                       random_state=int(self.random_state), num_threads=0)
+                                       random_state=self.seed, num_threads=0)
 
     def _fit_matrix(self, feedback):
         with blas_single_thread():
@@ -445,10 +448,10 @@ class BPR(_ImplicitFactorModel):
         Param("iterations", "Passes over the interactions.", kind="int", low=1, high=1000, step=10,
               search=(20, 300), log=True),
         *feedback_params(),
+        weighting_param(),
     )
 
     def __init__(self, factors: int = 64, learning_rate: float = 0.01, regularization: float = 0.01,
-        weighting_param(),
                  iterations: int = 100, feedback: str = "all", threshold: float | None = None,
                  weighting: str = "auto", random_state: int = 0):
         self.factors = factors
@@ -457,15 +460,15 @@ class BPR(_ImplicitFactorModel):
         self.iterations = iterations
         self.feedback = feedback
         self.threshold = threshold
+        self.weighting = weighting
         self.random_state = random_state
 
     def implicit_model(self):
-        self.weighting = weighting
         from implicit.cpu.bpr import BayesianPersonalizedRanking
 
         return BayesianPersonalizedRanking(factors=int(self.factors), learning_rate=float(self.learning_rate),
                                            regularization=float(self.regularization),
-                                           iterations=int(self.iterations), random_state=int(self.random_state),
+                                           iterations=int(self.iterations), random_state=self.seed,
                                            num_threads=1)
 
     def _fit_matrix(self, feedback):
@@ -492,7 +495,7 @@ class BPR(_ImplicitFactorModel):
         """SGD on the BPR objective for the new user's vector only, item vectors fixed (seeded)."""
         items = row.indices
         factors = self.item_factors_
-        rng = np.random.default_rng([int(self.random_state), len(items)])
+        rng = np.random.default_rng([self.seed, len(items)])
         vector = np.zeros(factors.shape[1])
         vector[-1] = 1.0  # the bias slot stays 1, as in implicit
         if len(items) == 0:

@@ -10,7 +10,7 @@ from markdown_it import MarkdownIt
 
 from recsys_core.dataset import default_relevance_threshold
 from recsys_core.models import REGISTRY
-from recsys_ui import charts, fmt, reading, ui
+from recsys_ui import charts, fmt, lists, model_forms, reading, ui
 
 ATTACKS = ['<script>alert(1)</script>', '<img src=x onerror=alert(1)>', '[x](http://evil.example)', '**bold**',
            '=HYPERLINK("http://evil.example")', 'http://evil.example', 'www.evil.example', 'a@evil.example',
@@ -69,17 +69,17 @@ def test_every_formula_is_stacked_into_parts_that_fit():
     for name, cls in REGISTRY.items():
         if not cls.formula:
             continue
-        lines = ui.formula_lines(cls.formula)
+        lines = model_forms.formula_lines(cls.formula)
         assert "".join(lines).replace(",", "").replace(" ", "") in cls.formula.replace(",", "").replace(" ", "") \
             or len(lines) > 1, name
         for line in lines:
             assert line.count("{") == line.count("}"), (name, line)
             # ~110 LaTeX characters render within the half-width column at 1400 px.
             assert len(re.sub(r"\\[a-zA-Z]+|[{}_^ ]", "x", line)) < 130, (name, line)
-    knn = ui.formula_lines(REGISTRY["knn-baseline"].formula)
+    knn = model_forms.formula_lines(REGISTRY["knn-baseline"].formula)
     assert len(knn) >= 2 and knn[-1] == r"b_{ui} = \mu + b_u + b_i"
-    assert ui.stacked_formula(REGISTRY["global-mean"].formula) == REGISTRY["global-mean"].formula
-    assert ui.stacked_formula(REGISTRY["knn-baseline"].formula).startswith(r"\begin{gathered}")
+    assert model_forms.stacked_formula(REGISTRY["global-mean"].formula) == REGISTRY["global-mean"].formula
+    assert model_forms.stacked_formula(REGISTRY["knn-baseline"].formula).startswith(r"\begin{gathered}")
 
 
 def _rgb(colour: str) -> np.ndarray:
@@ -109,4 +109,4 @@ def test_embedding_map_lumps_genres_beyond_the_palette_into_other():
 
 
 def test_side_by_side_wraps_at_three_models():
-    assert ui.OVERVIEW_COLUMNS == 3
+    assert lists.OVERVIEW_COLUMNS == 3

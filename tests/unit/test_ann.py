@@ -129,7 +129,7 @@ def dataset():
 
 def test_a_refit_after_a_restart_reads_item_vectors_from_disk_not_the_model(counting_model, dataset, monkeypatch):
     progress = []
-    first = make_model("content-sbert").fit(dataset, progress=lambda f, m: progress.append(m))
+    first = make_model("content-sbert").fit(dataset, progress=lambda e: progress.append(e.message))
     assert counting_model.n_texts == dataset.n_items
     assert any("encoding item texts" in message for message in progress)
     # A new process: no encoder, nothing in memory; the same cache directory.
@@ -174,7 +174,7 @@ def test_content_sbert_neighbours_from_the_index_match_exact_search(counting_mod
     monkeypatch.setattr(ann, "EXACT_BELOW", 100)
     messages = []
     approximate = make_model("content-sbert", max_dense=50, max_neighbours=30).fit(
-        dataset, progress=lambda f, m: messages.append(m))
+        dataset, progress=lambda e: messages.append(e.message))
     assert any("approximate index" in message for message in messages)
     assert approximate.sim_.nnz == exact.sim_.nnz
     np.testing.assert_array_equal(approximate.sim_.indices, exact.sim_.indices)

@@ -81,7 +81,7 @@ def test_scores_shapes_and_bulk_scores_equal_lightfm_predict(dataset, fitted):
 
 def test_deterministic_with_a_seed_and_reports_each_epoch(dataset, fitted):
     calls = []
-    again = make_model("lightfm", epochs=15).fit(dataset, progress=lambda f, m: calls.append((f, m)))
+    again = make_model("lightfm", epochs=15).fit(dataset, progress=lambda e: calls.append((e.fraction, e.message)))
     users = np.arange(dataset.n_users)
     np.testing.assert_array_equal(fitted.score_users(users), again.score_users(users))
     assert len(calls) == 15 and calls[-1] == (1.0, "epoch 15 of 15")

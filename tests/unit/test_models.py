@@ -302,12 +302,18 @@ def test_kernel_warm_up_compiles_every_kernel():
             assert getattr(_neighbours, name).signatures, name
 
 
-@pytest.mark.parametrize("name", sorted(REGISTRY))
-def test_declared_capabilities_are_true_in_fact(small_dataset, name):
-    """Each capability a model declares works on a fitted model, with the right shapes; parameters round-trip."""
+#: Settings whose instances have other capabilities than the defaults (checked like the defaults).
+CAPABILITY_VARIANTS = [(name, {}) for name in sorted(REGISTRY)] + [
+    ("knn-basic", {"user_based": False}), ("knn-means", {"user_based": False, "similarity": "cosine"}),
+]
+
+
+@pytest.mark.parametrize("name,settings", CAPABILITY_VARIANTS)
+def test_declared_capabilities_are_true_in_fact(small_dataset, name, settings):
+    """What an instance says it can do it does, and what it says it cannot it does not; parameters round-trip."""
     dataset = small_dataset
     cls = REGISTRY[name]
-    model = make_model(name)
+    model = make_model(name, **settings)
     params = model.get_params()
     assert model.set_params(**params) is model and model.get_params() == params
     twin = model.clone()
@@ -315,13 +321,18 @@ def test_declared_capabilities_are_true_in_fact(small_dataset, name):
     with pytest.raises(ValueError, match="no parameter"):
         model.set_params(no_such_parameter=1)
     model.fit(dataset)
-    capabilities = cls.capabilities()
-    if capabilities["item_embeddings"]:
-        vectors = model.item_embeddings()
-        assert vectors is not None and vectors.shape[0] == dataset.n_items
-    if capabilities["user_embeddings"]:
-        vectors = model.user_embeddings()
-        assert vectors is not None and vectors.shape[0] == dataset.n_users
+    capabilities = model.capabilities()
+    declared = cls.capabilities()
+    # The class says what some setting can do; an instance never claims more than its class.
+    assert all(declared[name] or not value for name, value in capabilities.items())
+    vectors = model.item_embeddings()
+    assert (vectors is not None) == capabilities["item_embeddings"]
+    if vectors is not None:
+        assert vectors.shape[0] == dataset.n_items
+    vectors = model.user_embeddings()
+    assert (vectors is not None) == capabilities["user_embeddings"]
+    if vectors is not None:
+        assert vectors.shape[0] == dataset.n_users
     if capabilities["similar_items"]:
         frame = model.similar_items(dataset.item_ids[0], n=5)
         assert 0 < len(frame) <= 5 and dataset.item_ids[0] not in set(frame["item"])
@@ -337,6 +348,35 @@ def test_declared_capabilities_are_true_in_fact(small_dataset, name):
         assert param.name in params, param.name
     # The progress callback reaches the caller for models that say they report progress.
     calls: list[float] = []
-    make_model(name).fit(dataset, progress=lambda fraction, message: calls.append(fraction))
+    make_model(name, **settings).fit(dataset, progress=lambda event: calls.append(event.fraction))
     if capabilities["reports_progress"]:
         assert calls and max(calls) <= 1.0
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_model_survives_a_pickle_round_trip(small_dataset, name):
+    """Stored sessions pickle fitted models: the copy scores, ranks and folds in exactly as the original."""
+    import pickle
+
+    model = make_model(name).fit(small_dataset, progress=lambda event: None)  # a closure is not kept
+    copy = pickle.loads(pickle.dumps(model))
+    users = np.arange(small_dataset.n_users)
+    np.testing.assert_array_equal(copy.score_users(users), model.score_users(users))
+    np.testing.assert_array_equal(copy.recommend_indices(users, n=5), model.recommend_indices(users, n=5))
+    assert copy.capabilities() == model.capabilities()
+    if model.can("folds_in"):
+        items, ratings = np.array([0, 1, 2]), np.array([5.0, 4.0, 5.0])
+        np.testing.assert_array_equal(copy.fold_in(items, ratings), model.fold_in(items, ratings))
+
+
+def test_a_model_missing_its_scoring_method_cannot_be_built():
+    from recsys_core.models.base import Recommender
+
+    class Incomplete(Recommender):
+        name = "incomplete"
+
+        def _fit(self, dataset):
+            pass
+
+    with pytest.raises(TypeError, match="_score_users"):
+        Incomplete()

@@ -109,7 +109,7 @@ def test_model_predictions_equal_surprise_predict(params):
 def test_fit_reports_each_epoch_and_needs_no_trainset_memory():
     train = Dataset.from_frames(rating_rows(10, 10, 60, 7, False), rating_scale=(0.5, 5), name="tiny")
     calls = []
-    make_model("svd", n_epochs=4, n_factors=2).fit(train, progress=lambda fraction, message: calls.append(fraction))
+    make_model("svd", n_epochs=4, n_factors=2).fit(train, progress=lambda event: calls.append(event.fraction))
     assert calls == [0.25, 0.5, 0.75, 1.0]
     # MovieLens-25M's shape: arrays only (~1 GB), where Surprise's Trainset alone is ~6 GB.
     estimate = make_model("svd").memory_estimate(162_541, 59_047, 25_000_095)
