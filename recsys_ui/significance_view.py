@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from recsys_core.evaluation import significance as S
-from recsys_core.evaluation.runner import per_user_metrics
+from recsys_core.evaluation.runner import ModelSpec, per_user_metrics
 
 from . import ui  # first: at some revisions ui re-exports training, which imports ui
 from . import charts, exports, fmt, reading, training
@@ -96,8 +96,8 @@ def pairwise_matrix(pairs: pd.DataFrame, models: Sequence[str], metric: str, k: 
 
 
 # ------------------------------------------------------------------ helpers
-def tuning_info(results: Any, fingerprint: str) -> dict[str, S.TuningInfo]:
-    """Which runs carry the parameters a tuning found (the Train page's Tune section, this session)."""
+def tuned_runs(results: Any, fingerprint: str) -> dict[str, Any]:
+    """Run label -> the tuning (``TuningResult``) whose best parameters it was trained with, this session."""
     from .tuning import RESULTS
 
     found = st.session_state.get(RESULTS, {}).get(fingerprint, {})
@@ -106,10 +106,15 @@ def tuning_info(results: Any, fingerprint: str) -> dict[str, S.TuningInfo]:
         tuned = found.get(run.name)
         if tuned is None or not tuned.best_params:
             continue
-        same = all(_close(run.params.get(name), value) for name, value in tuned.best_params.items())
-        if same:
-            out[run.label] = S.TuningInfo(len(tuned.trials), tuned.metric, tuned.k)
+        if all(_close(run.params.get(name), value) for name, value in tuned.best_params.items()):
+            out[run.label] = tuned
     return out
+
+
+def tuning_info(results: Any, fingerprint: str) -> dict[str, S.TuningInfo]:
+    """Which runs carry the parameters a tuning found, with its budget and validation metric."""
+    return {label: S.TuningInfo(len(tuned.trials), tuned.metric, tuned.k)
+            for label, tuned in tuned_runs(results, fingerprint).items()}
 
 
 def _close(a: Any, b: Any) -> bool:
@@ -189,17 +194,54 @@ def section(current: Any, table: pd.DataFrame, k: int | None, bucket_labels: Seq
                             "shown, overall and per user group.")
 
 
+def _seed_spread(current: Any, fold: Any, models: list[str], k: int) -> None:
+    """On request: refit every model with 5 seeds on the last fold; spread beside the gap between models."""
+    store = st.session_state.setdefault("sig_seed_spread", {})
+    key = current.content_key + (k,)
+    if key not in store:
+        if st.button("Refit every model with 5 seeds", key="sig_seeds", icon=":material/casino:",
+                     help="Only each model's own seed changes (same split, same parameters): how much of a gap "
+                          "between two models is seed noise. Costs five fits per model."):
+            bar = st.progress(0.0, text="Refitting…")
+            specs = [ModelSpec(run.name, dict(run.params), run.label) for run in current.runs]
+            runs = S.seed_runs(fold, specs, ks=(k,), progress=lambda f, m: bar.progress(min(1.0, f), text=m))
+            store[key] = S.seed_spread(runs)
+            bar.empty()
+    if key in store:
+        spread = store[key]
+        st.dataframe(spread[["model", "n_seeds", "mean", "std", "low", "high", "range"]], hide_index=True,
+                     width="stretch")
+        ranked = spread.sort_values("mean", ascending=False)["model"].tolist()
+        if len(ranked) >= 2:
+            top = spread.set_index("model")["mean"]
+            row = {"metric": "ndcg", "k": k, "model_a": ranked[0], "model_b": ranked[1],
+                   "difference": float(top[ranked[0]] - top[ranked[1]])}
+            sentence = S.seed_noise_sentence(spread, row)
+            if sentence:
+                st.caption(fmt.text(sentence))
+
+
 def _protocol(current: Any, splits: list, fold: Any, models: list[str], table: pd.DataFrame, k: int) -> None:
     st.markdown("**Protocol checks**")
     leak = S.time_leakage(splits)
     (st.warning if leak.leaks else st.caption)(leak.sentence())
     for sentence in S.split_losses(splits).sentences():
         st.caption(sentence)
-    notes = S.tuning_note(tuning_info(current, current.fingerprint), models)
+    tuned = tuned_runs(current, current.fingerprint)
+    notes = S.tuning_note({label: S.TuningInfo(len(t.trials), t.metric, t.k) for label, t in tuned.items()}, models)
     for note in notes:
         st.warning(fmt.text(note), icon=":material/tune:") if "not a fair" in note else st.caption(fmt.text(note))
     if not notes:
         st.caption("No model was tuned in this session: every model runs with the parameters set on the Train page.")
+    studies = {label: t.study for label, t in tuned.items() if t.study is not None}
+    if studies:
+        import optuna
+
+        with st.expander("How each tuning progressed (best so far per trial)"):
+            for label, study in studies.items():
+                st.plotly_chart(optuna.visualization.plot_optimization_history(study).update_layout(
+                    title=f"{label}: validation score per trial", height=300), key=f"sig-tuning-{label}")
+    _seed_spread(current, fold, models, k)
     if st.toggle("Also show sampled metrics (HR and NDCG against sampled negatives)", key="sig_sampled",
                  help="Many papers rank each test item among 100 random items instead of the whole catalogue."):
         negatives = int(st.number_input("Negatives per positive", 1, 10_000, 100, step=50, key="sig_negatives"))

@@ -79,3 +79,30 @@ def test_pairwise_matrix_colours_the_winner_in_its_row():
     fig = pairwise_matrix(pairs.assign(difference=-0.1), ["ease", "popular"], "rmse", None)
     assert list(fig.data[0].z[0]) == [2.0, 1.0]
     assert BETTER in [c for _, c in fig.data[0].colorscale]
+
+
+def test_seed_spread_refits_on_request(sample_compare):
+    at = sample_compare
+    next(b for b in at.button if b.label == "Refit every model with 5 seeds").click().run()
+    assert not at.exception
+    spread = next(df.value for df in at.dataframe if "range" in df.value.columns)
+    assert set(spread["model"]) == {"popular", "ease"} and (spread["n_seeds"] == 5).all()
+    assert any("seed noise" in c or "seed-to-seed range" in c for c in texts(at.caption))
+
+
+def test_a_tuned_model_beside_untuned_ones_is_flagged(sample_compare):
+    from recsys_core.evaluation.tuning import TuningResult
+
+    at = sample_compare
+    run = next(r for r in at.session_state["runs"].values() if r.name == "ease")
+    searched = {name: value for name, value in run.params.items() if isinstance(value, (int, float))}
+    assert searched
+    tuned = TuningResult("ease", "ndcg", 10, {}, best_params=searched, trials=pd.DataFrame({"number": range(12)}))
+    at.session_state["tune_results"] = {at.session_state["dataset"].fingerprint: {"ease": tuned}}
+    at.run()
+    assert not at.exception
+    warnings = texts(at.warning)
+    assert any(w.startswith("Not tuned: popular") and "not a fair comparison" in w for w in warnings)
+    assert any("Tuned: ease (12 trials on validation NDCG@10)." in c for c in texts(at.caption))
+    del at.session_state["tune_results"]
+    at.run()

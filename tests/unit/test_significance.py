@@ -429,3 +429,19 @@ def test_intervals_do_not_depend_on_which_other_metrics_are_compared():
     pd.testing.assert_frame_equal(both.pairs("ndcg", 10), alone.pairs("ndcg", 10))
     other = S.compare(table, n_resamples=300, seed=4).interval("ndcg", 10)
     assert not np.allclose(other["ci_low"], alone.interval("ndcg", 10)["ci_low"])
+
+
+def test_seed_runs_refit_with_each_seed_and_only_the_seed_changes(sample_run):
+    from recsys_core.evaluation.runner import ModelSpec
+
+    _, splits, result = sample_run
+    runs = S.seed_runs(splits[-1], [ModelSpec("svd", {"n_epochs": 3}), "popular"], seeds=(0, 1, 2), ks=(10,))
+    assert len(runs) == 6 and set(runs["seed"]) == {0, 1, 2}
+    svd = runs[runs["model"] == "svd"]["value"]
+    assert svd.nunique() == 3  # a random initialisation per seed
+    popular = runs[runs["model"] == "popular"]["value"].to_numpy()
+    table = result.table
+    same_seed = table[(table["model"] == "popular") & (table["metric"] == "ndcg") & (table["bucket"] == "all")]
+    assert popular[0] == pytest.approx(float(same_seed["value"].iloc[0]))  # seed 0 is the default fit
+    spread = S.seed_spread(runs)
+    assert (spread["n_seeds"] == 3).all() and spread.set_index("model").loc["svd", "range"] > 0
