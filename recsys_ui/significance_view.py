@@ -7,6 +7,7 @@ built by pure functions (:func:`interval_bars`, :func:`pairwise_matrix`), unit-t
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -123,6 +124,19 @@ def _close(a: Any, b: Any) -> bool:
     return a == b
 
 
+def statistics_table(result: S.Significance, provenance: Mapping[str, Any], fold: int) -> pd.DataFrame:
+    """Pairs and intervals in one tidy frame, with what produced them (data, split, seeds, test, correction)."""
+    frame = pd.concat([result.pairwise.assign(kind="pair"), result.intervals.assign(kind="interval")],
+                      ignore_index=True)
+    return frame.assign(
+        evidence_fold=fold, resamples=result.n_resamples, bootstrap_seed=result.seed, level=result.level,
+        alpha=result.alpha, dataset=provenance.get("dataset"), data_fingerprint=provenance.get("data_fingerprint"),
+        split_method=provenance["split"]["method"],
+        split_params=json.dumps(provenance["split"]["params"], sort_keys=True), split_seed=provenance.get("seed"),
+        model_params=frame["model"].fillna(frame["model_a"]).map(
+            lambda m: json.dumps(provenance["models"].get(m, {}).get("params", {}), sort_keys=True, default=str)))
+
+
 def _bold(name: str) -> str:
     return f"**{fmt.text(name)}**"
 
@@ -186,8 +200,7 @@ def section(current: Any, table: pd.DataFrame, k: int | None, bucket_labels: Seq
                        "p_adjusted", "significant", "effect_name", "effect_size", "note"]]
         st.dataframe(shown, hide_index=True, width="stretch")
     _protocol(current, splits, fold, models, table, metric_k or 10)
-    download = pd.concat([result.pairwise.assign(kind="pair"), result.intervals.assign(kind="interval")],
-                         ignore_index=True)
+    download = statistics_table(result, exports.run_provenance(current, data), fold.fold)
     st.download_button("Download statistics (CSV)", exports.csv_bytes(download), file_name="recsys-lab-significance.csv",
                        mime="text/csv", icon=":material/download:", on_click="ignore", key="sig-download",
                        help="Every pair's test, interval and effect size, and every model's interval, for the metric "

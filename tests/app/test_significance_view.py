@@ -1,11 +1,16 @@
 """Compare page, "Is the difference real?": paired tests, intervals, the matrix and protocol checks."""
 from __future__ import annotations
 
+import io
+
+import numpy as np
 import pandas as pd
 import pytest
 
 from app_helpers import new_app, plotly_charts, texts, train
-from recsys_ui.significance_view import BETTER, pairwise_matrix
+from recsys_core.evaluation import significance as S
+from recsys_ui.exports import csv_bytes
+from recsys_ui.significance_view import BETTER, pairwise_matrix, statistics_table
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +111,21 @@ def test_a_tuned_model_beside_untuned_ones_is_flagged(sample_compare):
     assert any("Tuned: ease (12 trials on validation NDCG@10)." in c for c in texts(at.caption))
     del at.session_state["tune_results"]
     at.run()
+
+
+def test_statistics_download_carries_its_provenance(sample_compare):
+    at = sample_compare
+    data = at.session_state["dataset"]
+    assert any(b.label == "Download statistics (CSV)" for b in at.get("download_button"))
+    rng = np.random.default_rng(0)
+    per_user = pd.DataFrame({"model": ["a"] * 30 + ["b"] * 30, "fold": 0, "metric": "ndcg", "k": 10,
+                             "user": list(range(30)) * 2, "bucket": ">20", "value": rng.random(60)})
+    result = S.compare(per_user, n_resamples=50)
+    prov = {"dataset": data.name, "data_fingerprint": data.fingerprint, "seed": 0,
+            "split": {"method": "random", "params": {"seed": 0, "test_size": 0.2}},
+            "models": {"a": {"params": {"reg": 1.0}}, "b": {"params": {}}}}
+    frame = statistics_table(result, prov, 0)
+    assert set(frame["kind"]) == {"pair", "interval"}
+    assert (frame["data_fingerprint"] == data.fingerprint).all() and (frame["resamples"] == 50).all()
+    assert frame.loc[frame["kind"] == "pair", "model_params"].iloc[0] == '{"reg": 1.0}'
+    assert len(pd.read_csv(io.BytesIO(csv_bytes(frame)))) == len(frame)
