@@ -6,6 +6,7 @@ import streamlit as st
 from recsys_core.models import REGISTRY
 from recsys_core.dataset import default_relevance_threshold
 from recsys_ui import experiment_io, fmt, model_forms, spark_ui, training, tuning, ui
+from recsys_ui import significance_view
 
 st.title("Train")
 data = ui.require_dataset()
@@ -113,6 +114,8 @@ if split_ok:
     except ValueError as error:  # DataValidationError included: shown where the split is chosen
         st.error(ui.md(error), icon=":material/error:")
         can_train = False
+    if train_part is not None:
+        significance_view.leakage_note(training.splits_for(data, method, split_params))
 tuning.section(data, chosen, train_part, training.split_text(method, split_params))
 spark_ui.section(data, training.splits_for(data, method, split_params) if train_part is not None else None,
                  chosen, tuple(sorted(ks)) or (10,))

@@ -207,6 +207,13 @@ def section(current: Any, table: pd.DataFrame, k: int | None, bucket_labels: Seq
                             "shown, overall and per user group.")
 
 
+def leakage_note(splits: Sequence[Any]) -> None:
+    """Before a run (Train page): whether the chosen split tests on interactions older than training ones."""
+    leak = S.time_leakage(splits)
+    if leak.has_timestamps:
+        st.caption(f":material/schedule: {leak.sentence()}" if leak.leaks else leak.sentence())
+
+
 def _seed_spread(current: Any, fold: Any, models: list[str], k: int) -> None:
     """On request: refit every model with 5 seeds on the last fold; spread beside the gap between models."""
     store = st.session_state.setdefault("sig_seed_spread", {})

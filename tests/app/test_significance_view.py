@@ -129,3 +129,14 @@ def test_statistics_download_carries_its_provenance(sample_compare):
     assert (frame["data_fingerprint"] == data.fingerprint).all() and (frame["resamples"] == 50).all()
     assert frame.loc[frame["kind"] == "pair", "model_params"].iloc[0] == '{"reg": 1.0}'
     assert len(pd.read_csv(io.BytesIO(csv_bytes(frame)))) == len(frame)
+
+
+def test_train_page_says_before_a_run_whether_the_split_leaks():
+    at = new_app()
+    at.switch_page("pages/train.py").run()
+    at.radio(key="train_split").set_value("random").run()
+    assert any(c.startswith(":material/schedule: Leakage in time:") for c in texts(at.caption))
+    at.radio(key="train_split").set_value("temporal").run()
+    assert not at.exception
+    note = next(c for c in texts(at.caption) if "Leakage in time:" in c)
+    assert "0 of" in note  # each user's latest ratings are tested: none older than their own training ones
