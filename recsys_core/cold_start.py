@@ -217,8 +217,7 @@ def from_text(model: Recommender, text: str, n: int = 10, label: str | None = No
         return ColdStartAnswer(label, frame)
     matches, how = meaning_scores(dataset, text)
     order = np.argsort(-matches, kind="stable")
-    liked = order[: seeds * (2 if model.fold_in_needs_contrast else 1)]
-    liked = liked[matches[liked] > 0]
+    liked = text_seeds(dataset, matches, seeds * (2 if model.fold_in_needs_contrast else 1))
     if not len(liked):
         return ColdStartAnswer(label, None, "No item's text is close to this sentence, so there is nothing to start from.")
     low, high = dataset.rating_scale
@@ -237,10 +236,32 @@ def from_text(model: Recommender, text: str, n: int = 10, label: str | None = No
         titles = ", ".join(f"“{t}” ({matches[i]:.2f})" for t, i in zip(dataset.titles(seed_items[:3]), seed_items[:3]))
         closeness = "closest in meaning" if how == "meaning" else "sharing the most words"
         note = (f"{label} cannot read text: it starts from the {len(liked)} items whose descriptions are {closeness} "
-                f"to the sentence ({titles}…), as if rated {high:g}"
+                f"to the sentence among those enough people interacted with ({titles}…), as if rated {high:g}"
                 + (f", and the {len(disliked)} least close as if rated {low:g}." if len(disliked) else "."))
         answer.note = f"{note} {answer.note}" if answer.note else note
     return answer
+
+
+#: Seeds of a sentence for models that cannot read text are picked among this many times as many items
+#: closest in meaning, ...
+SEED_POOL = 3  # wider pools reach the blockbusters, whose k-NN neighbours cross genres (knn-basic item-based)
+#: ... by meaning x evidence n / (n + SEED_EVIDENCE), n the item's number of training interactions.
+SEED_EVIDENCE = 10.0
+
+
+def text_seeds(dataset: Dataset, matches: np.ndarray, count: int) -> np.ndarray:
+    """The items a collaborative model starts from for a sentence: close in meaning *and* known to the model.
+
+    An obscure item whose text fits the sentence best (one rater, a 1959 "Journey to the Center of the Earth"
+    for "space exploration") has a barely trained vector and noise for neighbours; weighting the meaning of
+    the ``SEED_POOL * count`` closest items by ``n / (n + SEED_EVIDENCE)`` lets the well-known ones of them
+    lead. Items without a positive match are never seeds.
+    """
+    order = np.argsort(-matches, kind="stable")
+    pool = order[: max(1, int(count)) * SEED_POOL]
+    pool = pool[np.isfinite(matches[pool]) & (matches[pool] > 0)]
+    evidence = dataset.item_counts[pool] / (dataset.item_counts[pool] + SEED_EVIDENCE)
+    return pool[np.argsort(-(matches[pool] * evidence), kind="stable")][: int(count)]
 
 
 class _Unclipped:

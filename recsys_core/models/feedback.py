@@ -182,8 +182,9 @@ def check_feedback_kind(model, dataset: Dataset) -> None:
     if not model.predicts_ratings or dataset.feedback_kind != "counts":
         return
     low, high = dataset.rating_scale
+    name = dataset.name.split(" [")[0]  # a split's part is named "data [hold-out train]": name the data
     raise FeedbackKindError(
-        f"{model.name} predicts ratings, but '{dataset.name}' holds counts ({low:g} to {high:g}: plays, clicks or "
+        f"{model.name} predicts ratings, but '{name}' holds counts ({low:g} to {high:g}: plays, clicks or "
         "quantities), which are interaction strengths, not ratings: a mean or a rating scale of them would score "
         "nonsense. Use a ranking model (als, bpr, item-knn-cosine, rp3beta, ease, lightfm, popular), which weigh "
         "counts by their 'weighting' parameter, or load the file with feedback 'ratings' if the values are ratings."
