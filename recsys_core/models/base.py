@@ -17,6 +17,9 @@ rank after every scored item.
 """
 from __future__ import annotations
 
+import abc
+import functools
+from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
 import numpy as np
@@ -24,12 +27,58 @@ import pandas as pd
 
 from ..dataset import Dataset
 from ..errors import ColdStartError, ModelDivergedError, ModelMemoryError, NotFittedError
+from ..system import DEFAULT_CONTEXT, FitContext
 from . import memory
 from ._topn import top_rows
 from .params import Param
 
-#: ``progress(fraction, message)``: how far a fit has come, 0..1.
-FitProgress = Callable[[float, str], None]
+
+@dataclass(frozen=True)
+class FitEvent:
+    """One progress report of a fit: how far it has come and, for models trained per epoch, how it goes.
+
+    Attributes
+    ----------
+    fraction : float
+        0..1 of the fit done.
+    message : str
+        What is happening, for a person ("epoch 3 of 20, loss 0.412").
+    epoch, n_epochs : int or None
+        The epoch just finished (1-based) and the planned number, for models trained per epoch.
+    loss : float or None
+        Mean training loss of that epoch.
+    validation : float or None
+        The validation metric after that epoch (NDCG@10 on the validation part), larger is better;
+        what early stopping and a pruning tuner read.
+    """
+
+    fraction: float
+    message: str
+    epoch: int | None = None
+    n_epochs: int | None = None
+    loss: float | None = None
+    validation: float | None = None
+
+
+#: ``progress(event)``: called with a :class:`FitEvent` during long fits (implicit's callback carries
+#: ``(iteration, elapsed, loss)`` the same way: enough for a bar, a loss curve and a pruning tuner).
+FitProgress = Callable[[FitEvent], None]
+
+
+class _ClassOrInstanceMethod:
+    """A method that receives the class when called on the class, the instance when called on one.
+
+    ``Model.capabilities()`` says what the model may do with some setting (the Train form reads it before
+    anything is built); ``model.capabilities()`` says what this instance, with its parameters and after its
+    fit, really does -- so no caller has to probe.
+    """
+
+    def __init__(self, function):
+        self.function = function
+        functools.update_wrapper(self, function)
+
+    def __get__(self, instance, owner):
+        return functools.partial(self.function, owner if instance is None else instance)
 
 #: What a model can do; layers above ask these, never a model's name.
 CAPABILITIES = (
@@ -41,6 +90,8 @@ CAPABILITIES = (
     "reads_text",           # text_vector() places free text in the item space
     "uses_features",        # learns from item/user metadata (genres, tags, demographics)
     "reports_progress",     # calls the fit progress callback during long fits
+    "trains_per_epoch",     # trained in epochs: reads the validation part (early stopping), keeps a loss history
+    "serves_new_items",     # scores an item that had no training interaction from its features alone
 )
 
 #: Scores are rounded to this many decimals before ranking, so that two
@@ -52,11 +103,12 @@ RANK_DECIMALS = 10
 _BLOCK_CELLS = 4_000_000
 
 
-class Recommender:
+class Recommender(abc.ABC):
     """Base class of every model (scikit-learn conventions).
 
     The constructor stores hyper-parameters only; ``fit`` returns ``self``;
-    learnt state lives in attributes ending in ``_``.
+    learnt state lives in attributes ending in ``_``. ``_fit`` and
+    ``_score_users`` are abstract: a class missing one cannot be instantiated.
     """
 
     #: Registry name used by the CLI and the dashboard (``svd``, ``knn-basic`` ...).
@@ -80,6 +132,8 @@ class Recommender:
     reads_text: ClassVar[bool] = False
     uses_features: ClassVar[bool] = False
     reports_progress: ClassVar[bool] = False
+    trains_per_epoch: ClassVar[bool] = False
+    serves_new_items: ClassVar[bool] = False
     #: How a recommendation is explained: "neighbours" (the rated items that led to it),
     #: "text" (words or meaning shared with the query), "popularity", "factors" or "" (no reason).
     explains_by: ClassVar[str] = ""
@@ -96,19 +150,40 @@ class Recommender:
         if "params" in cls.__dict__:
             cls.parameter_help = {param.name: param.help for param in cls.params}
 
-    @classmethod
-    def capabilities(cls) -> dict[str, bool]:
-        """Capability name -> whether this model has it (names in ``CAPABILITIES``)."""
-        return {
-            "predicts_ratings": cls.predicts_ratings,
-            "item_embeddings": cls.has_item_embeddings,
-            "user_embeddings": cls.has_user_embeddings,
-            "similar_items": cls.has_similar_items or cls.has_item_embeddings,
-            "folds_in": cls.folds_in,
-            "reads_text": cls.reads_text,
-            "uses_features": cls.uses_features,
-            "reports_progress": cls.reports_progress,
+    @_ClassOrInstanceMethod
+    def capabilities(self_or_cls) -> dict[str, bool]:
+        """Capability name -> whether the model has it (names in ``CAPABILITIES``).
+
+        On the class: what the model can do with some setting (the Train form, before anything is built).
+        On an instance: what this instance does with its parameters (and, once fitted, its data) -- an
+        item-based k-NN has item similarity rows and no user ones; a two-tower model without user
+        features still folds in. Subclasses refine the instance answer in :meth:`_instance_capabilities`.
+        """
+        declared = {
+            "predicts_ratings": self_or_cls.predicts_ratings,
+            "item_embeddings": self_or_cls.has_item_embeddings,
+            "user_embeddings": self_or_cls.has_user_embeddings,
+            "similar_items": self_or_cls.has_similar_items or self_or_cls.has_item_embeddings,
+            "folds_in": self_or_cls.folds_in,
+            "reads_text": self_or_cls.reads_text,
+            "uses_features": self_or_cls.uses_features,
+            "reports_progress": self_or_cls.reports_progress,
+            "trains_per_epoch": self_or_cls.trains_per_epoch,
+            "serves_new_items": self_or_cls.serves_new_items,
         }
+        if isinstance(self_or_cls, Recommender):
+            declared.update(self_or_cls._instance_capabilities())
+        return declared
+
+    def _instance_capabilities(self) -> dict[str, bool]:
+        """Capabilities that differ, for this instance, from the class's declaration (default: none)."""
+        return {}
+
+    def can(self, capability: str) -> bool:
+        """Whether this instance has ``capability`` (a name in ``CAPABILITIES``)."""
+        if capability not in CAPABILITIES:
+            raise KeyError(f"Unknown capability {capability!r}; known: {', '.join(CAPABILITIES)}.")
+        return bool(self.capabilities()[capability])
 
     @classmethod
     def param(cls, name: str) -> Param:
@@ -148,27 +223,66 @@ class Recommender:
         params = ", ".join(f"{key}={value!r}" for key, value in self.get_params().items())
         return f"{type(self).__name__}({params})"
 
-    def fit(self, dataset: Dataset, progress: FitProgress | None = None) -> "Recommender":
+    def fit(self, dataset: Dataset, progress: FitProgress | None = None, *, validation: Dataset | None = None,
+            context: FitContext | None = None) -> "Recommender":
         """Learn from ``dataset``; returns ``self``.
 
-        ``progress(fraction, message)`` is called during long fits by models
-        that declare ``reports_progress``; others ignore it.
+        Parameters
+        ----------
+        dataset : Dataset
+            The training part: what the model learns from and what counts as "seen" when ranking.
+        progress : callable(FitEvent), optional
+            Called during long fits by models that declare ``reports_progress``; others ignore it.
+            Models trained per epoch report each epoch's loss and validation score. An exception raised
+            by the callback (a tuner pruning the trial) stops the fit and propagates.
+        validation : Dataset, optional
+            Interactions of ``dataset`` held out for early stopping (same users, items and indices; a
+            subset of its interactions, see :func:`recsys_core.evaluation.splits.validation_holdout`).
+            Models trained per epoch leave them out of training and keep the epoch that scores best on
+            them; every other model ignores it and learns from all of ``dataset``. Never the test part.
+        context : FitContext, optional
+            Device, threads and an optional seed for this fit -- not hyper-parameters (they are not
+            exported as the model's settings).
         """
         from .feedback import check_feedback_kind  # a rating model given counts says so instead of scoring nonsense
 
         check_feedback_kind(self, dataset)
         self.check_memory(dataset)
         self.dataset_ = dataset
-        rng = np.random.default_rng([int(self.random_state or 0), 7919])
+        self.context_ = context or DEFAULT_CONTEXT
+        rng = np.random.default_rng([self.seed, 7919])
         # tie_break_[item] is the item's place among equally scored items.
         self.tie_break_ = np.argsort(rng.permutation(dataset.n_items)).astype(np.int64)
         self._progress = progress
+        self._validation = validation
         try:
             self._fit(dataset)
         finally:
             self._progress = None
+            self._validation = None
         self._check_finite()
         return self
+
+    @property
+    def seed(self) -> int:
+        """The seed of the current fit: the context's when it gives one, else ``random_state``."""
+        context = getattr(self, "context_", None)
+        if context is not None and context.seed is not None:
+            return int(context.seed)
+        return int(self.random_state or 0)
+
+    @property
+    def validation_data(self) -> Dataset | None:
+        """The validation part given to the running ``fit`` (None outside a fit or when none was given)."""
+        return getattr(self, "_validation", None)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The progress callback and the validation part belong to one fit, not to the fitted model
+        # (a callback may be a closure over a page); stored sessions pickle models.
+        state = dict(self.__dict__)
+        state.pop("_progress", None)
+        state.pop("_validation", None)
+        return state
 
     #: Learnt arrays that must be finite after a fit (a diverged SGD leaves NaN or inf in them).
     finite_state: ClassVar[tuple[str, ...]] = ()
@@ -206,16 +320,18 @@ class Recommender:
     #: What to do when the estimate does not fit (shown in the refusal).
     memory_advice: ClassVar[str] = "Use a smaller sample of the data, or a model with a smaller footprint."
 
-    def _report(self, fraction: float, message: str) -> None:
-        """Forward fit progress to the callback given to ``fit`` (if any)."""
+    def _report(self, fraction: float, message: str, **epoch: Any) -> None:
+        """Forward fit progress to the callback given to ``fit`` (if any); ``epoch``: FitEvent's other fields."""
         if getattr(self, "_progress", None) is not None:
-            self._progress(fraction, message)
+            self._progress(FitEvent(float(fraction), message, **epoch))
 
+    @abc.abstractmethod
     def _fit(self, dataset: Dataset) -> None:
-        raise NotImplementedError
+        """Learn from ``dataset`` (checks, memory, id maps and tie-break are done by :meth:`fit`)."""
 
+    @abc.abstractmethod
     def _score_users(self, user_idx: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """``(len(user_idx), n_items)`` unclipped scores, NaN where the model cannot score."""
 
     @property
     def is_fitted(self) -> bool:
@@ -358,7 +474,9 @@ class Recommender:
         return cosine_rows(vectors, np.asarray(item_idx))
 
     #: Collaborative similarities are noisy for items with few raters: shrink them by evidence for display.
-    similarity_needs_support: ClassVar[bool] = False
+    #: True for every model learnt from interactions (k-NN, factors, neural: a factor vector of an item two
+    #: people rated is barely trained, and its cosine is noise); content models, whose similarity is text, say False.
+    similarity_needs_support: ClassVar[bool] = True
     #: lambda of the evidence weight n / (n + lambda) applied to such similarities (n: common raters).
     SUPPORT_SHRINKAGE: ClassVar[float] = 10.0
 
