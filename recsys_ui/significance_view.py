@@ -137,6 +137,93 @@ def statistics_table(result: S.Significance, provenance: Mapping[str, Any], fold
             lambda m: json.dumps(provenance["models"].get(m, {}).get("params", {}), sort_keys=True, default=str)))
 
 
+def reproduce_command(provenance: Mapping[str, Any], ks: Sequence[int], test: str, correction: str,
+                      from_sample: bool) -> str:
+    """The CLI call that reruns this comparison (data file path left for the person when it was an upload)."""
+    split = provenance["split"]
+    method, params = split["method"], split.get("params", {})
+    parts = ["python -m recsys_core compare"]
+    if not from_sample:
+        parts.append("--ratings <your ratings file>")
+    models = provenance.get("models", {})
+    parts.append("--models " + ",".join(spec.get("model", label) for label, spec in models.items()))
+    parts.append(f"--split {method}")
+    if method == "kfold":
+        parts.append(f"--folds {params.get('n_folds', 5)} --seed {params.get('seed', 0)}")
+    elif method == "random":
+        parts.append(f"--test-size {params.get('test_size', 0.2)} --seed {params.get('seed', 0)}")
+    elif method == "temporal":
+        parts.append(f"--test-size {params.get('test_fraction', 0.2)}")
+    parts.append("--k " + ",".join(str(int(k)) for k in ks))
+    chosen = {spec.get("model", label): spec.get("params", {}) for label, spec in models.items() if spec.get("params")}
+    if chosen:
+        parts.append("--params '" + json.dumps(chosen, sort_keys=True, default=str) + "'")
+    parts.append(f"--significance --test {test} --correction {correction} --output results.csv")
+    return " ".join(parts)
+
+
+def comparison_report(*, provenance: Mapping[str, Any], sentences: Sequence[str], checks: Sequence[str],
+                      figures: Sequence[go.Figure], statistics: pd.DataFrame, per_user: pd.DataFrame,
+                      command: str) -> bytes:
+    """One zip: ``report.html`` (charts embedded, plotly.js once), ``per_user.csv``, ``significance.csv``,
+    ``provenance.json``. Everything from a file is HTML-escaped; CSVs are neutralised for spreadsheets."""
+    import html
+    import io
+    import zipfile
+
+    def para(text: str) -> str:
+        return f"<p>{html.escape(text)}</p>"
+
+    versions = ", ".join(f"{name} {version}" for name, version in provenance.get("versions", {}).items() if version)
+    models = "".join(f"<li><b>{html.escape(label)}</b> ({html.escape(str(spec.get('model', label)))}): "
+                     f"{html.escape(json.dumps(spec.get('params', {}), sort_keys=True, default=str))}</li>"
+                     for label, spec in provenance.get("models", {}).items())
+    charts_html = "".join(fig.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, fig in enumerate(figures))
+    pairs = statistics[statistics["kind"] == "pair"][
+        ["metric", "k", "bucket", "model_a", "model_b", "n_users", "n_ties", "difference", "ci_low", "ci_high",
+         "p_value", "p_adjusted", "significant", "effect_size", "note"]]
+    body = f"""<!doctype html><html><head><meta charset="utf-8"><title>recsys-lab comparison</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}table{{border-collapse:collapse;font-size:12px}}
+td,th{{border:1px solid #ccc;padding:2px 6px}}code{{background:#f4f4f4;padding:4px;display:block;white-space:pre-wrap}}</style>
+</head><body><h1>recsys-lab comparison</h1>
+<h2>What was compared</h2>
+{para(f"Data: {provenance.get('dataset')} (fingerprint {provenance.get('data_fingerprint')}).")}
+{para(f"Split: {provenance['split'].get('description') or provenance['split']['method']}; parameters "
+      f"{json.dumps(provenance['split'].get('params', {}), sort_keys=True)}; K: {provenance.get('ks')}.")}
+<ul>{models}</ul>
+{para(f"Packages: {versions}.")}
+<h2>Reproduce</h2><code>{html.escape(command)}</code>
+<h2>What the evidence says</h2>{''.join(para(s) for s in sentences)}
+<h2>Protocol checks</h2>{''.join(para(s) for s in checks)}
+<h2>Charts</h2>{charts_html}
+<h2>Every pair</h2>{pairs.to_html(index=False, float_format=lambda v: f"{v:.4g}", escape=True)}
+</body></html>"""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("report.html", body)
+        archive.writestr("per_user.csv", exports.csv_bytes(per_user))
+        archive.writestr("significance.csv", exports.csv_bytes(statistics))
+        archive.writestr("provenance.json", exports.json_bytes(dict(provenance)))
+    return buffer.getvalue()
+
+
+def report_bytes(per_user: pd.DataFrame, models: Sequence[str], splits: Sequence[Any], provenance: Mapping[str, Any],
+                 tuning: Mapping[str, S.TuningInfo], *, test: str, correction: str, seed: int, metric: str,
+                 metric_k: int | None, ranking_k: int, ks: Sequence[int], from_sample: bool) -> bytes:
+    """The report of a comparison (every metric's statistics), as the page's "Download report" builds it."""
+    models = list(models)
+    everything = S.compare(per_user, models=models, test=test, correction=correction, seed=seed)
+    sentences = [s for m, mk in ((metric, metric_k), ("ndcg", ranking_k), ("rmse", None)) for s in
+                 S.reading(everything, m, mk, reference=reading.REFERENCE)]
+    checks = [S.time_leakage(splits).sentence(), *S.split_losses(splits).sentences(), *S.tuning_note(tuning, models)]
+    figures = [interval_bars(everything.interval(metric, metric_k), metric, metric_k, models),
+               pairwise_matrix(everything.pairs(metric, metric_k), models, metric, metric_k)]
+    return comparison_report(
+        provenance=provenance, sentences=list(dict.fromkeys(sentences)), checks=checks, figures=figures,
+        statistics=statistics_table(everything, provenance, splits[-1].fold), per_user=per_user,
+        command=reproduce_command(provenance, ks, test, correction, from_sample))
+
+
 def _bold(name: str) -> str:
     return f"**{fmt.text(name)}**"
 
@@ -200,11 +287,24 @@ def section(current: Any, table: pd.DataFrame, k: int | None, bucket_labels: Seq
                        "p_adjusted", "significant", "effect_name", "effect_size", "note"]]
         st.dataframe(shown, hide_index=True, width="stretch")
     _protocol(current, splits, fold, models, table, metric_k or 10)
-    download = statistics_table(result, exports.run_provenance(current, data), fold.fold)
-    st.download_button("Download statistics (CSV)", exports.csv_bytes(download), file_name="recsys-lab-significance.csv",
-                       mime="text/csv", icon=":material/download:", on_click="ignore", key="sig-download",
-                       help="Every pair's test, interval and effect size, and every model's interval, for the metric "
-                            "shown, overall and per user group.")
+    provenance = exports.run_provenance(current, data)
+    download = statistics_table(result, provenance, fold.fold)
+    cells = st.columns([1, 1, 3])
+    cells[0].download_button("Download statistics (CSV)", exports.csv_bytes(download),
+                             file_name="recsys-lab-significance.csv", mime="text/csv", icon=":material/download:",
+                             on_click="ignore", key="sig-download",
+                             help="Every pair's test, interval and effect size, and every model's interval, for the "
+                                  "metric shown, overall and per user group, with what produced them.")
+
+    def build_report() -> bytes:
+        return report_bytes(per_user, models, splits, provenance, tuning_info(current, current.fingerprint),
+                            test=test, correction=correction, seed=result.seed, metric=metric, metric_k=metric_k,
+                            ranking_k=k or ks[-1], ks=ks, from_sample=ui.dataset_source() == "the bundled sample")
+
+    cells[1].download_button("Download report (.zip)", data=build_report, file_name="recsys-lab-comparison.zip",
+                             mime="application/zip", icon=":material/summarize:", key="sig-report",
+                             help="An HTML report (charts included) with every metric's tests, the raw per-user "
+                                  "values as CSV, the settings and the command that reruns the comparison.")
 
 
 def leakage_note(splits: Sequence[Any]) -> None:

@@ -23,7 +23,7 @@ def test_compare_shows_table_reading_charts_and_downloads(trained):
     # bars, metric vs K, user buckets, median popularity, time; intervals and the pairwise matrix (significance)
     assert len(plotly_charts(at)) == 7
     assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download JSON", "Export experiment (.zip)",
-                                                            "Download statistics (CSV)"]
+                                                            "Download statistics (CSV)", "Download report (.zip)"]
 
 
 def test_compare_follows_k_bucket_and_metric(trained):

@@ -40,7 +40,7 @@ def test_section_reads_the_paired_evidence_in_plain_words(sample_compare):
     assert any("Wilcoxon signed-rank test, Holm correction" in c for c in texts(at.caption))
     # A random split of timestamped data leaks: the check says how much.
     assert any(w.startswith("Leakage in time:") for w in texts(at.warning))
-    assert [b.label for b in at.get("download_button")][-1] == "Download statistics (CSV)"
+    assert [b.label for b in at.get("download_button")][-2:] == ["Download statistics (CSV)", "Download report (.zip)"]
 
 
 def test_test_correction_and_user_group_follow_the_controls(sample_compare):
@@ -140,3 +140,62 @@ def test_train_page_says_before_a_run_whether_the_split_leaks():
     assert not at.exception
     note = next(c for c in texts(at.caption) if "Leakage in time:" in c)
     assert "0 of" in note  # each user's latest ratings are tested: none older than their own training ones
+
+
+def test_comparison_report_holds_charts_numbers_settings_and_the_command(sample_compare):
+    import time
+    import zipfile
+
+    from recsys_ui.significance_view import comparison_report, interval_bars, reproduce_command
+
+    at = sample_compare
+    assert any(b.label == "Download report (.zip)" for b in at.get("download_button"))
+    per_user = pd.DataFrame({"model": ["<b>a</b>"] * 40 + ["b"] * 40, "fold": 0, "metric": "ndcg", "k": 10,
+                             "user": list(range(40)) * 2, "bucket": ">20",
+                             "value": np.r_[np.linspace(0.2, 0.9, 40), np.linspace(0.1, 0.8, 40)]})
+    result = S.compare(per_user, n_resamples=100)
+    prov = {"dataset": "sample", "data_fingerprint": "abc123", "seed": 0, "ks": [10], "versions": {"numpy": "2"},
+            "split": {"method": "random", "params": {"seed": 0, "test_size": 0.2}, "description": "random 20%"},
+            "models": {"<b>a</b>": {"model": "ease", "params": {"reg": 250.0}}, "b": {"model": "popular", "params": {}}}}
+    command = reproduce_command(prov, [10], "wilcoxon", "holm", from_sample=True)
+    assert command == ("python -m recsys_core compare --models ease,popular --split random --test-size 0.2 --seed 0 "
+                       "--k 10 --params '{\"ease\": {\"reg\": 250.0}}' --significance --test wilcoxon --correction holm "
+                       "--output results.csv")
+    start = time.perf_counter()
+    blob = comparison_report(provenance=prov, sentences=S.reading(result, "ndcg", 10), checks=["No leakage."],
+                             figures=[interval_bars(result.interval("ndcg", 10), "ndcg", 10, ["<b>a</b>", "b"])],
+                             statistics=statistics_table(result, prov, 0), per_user=per_user, command=command)
+    assert time.perf_counter() - start < 5 and len(blob) < 5_000_000
+    archive = zipfile.ZipFile(io.BytesIO(blob))
+    assert set(archive.namelist()) == {"report.html", "per_user.csv", "significance.csv", "provenance.json"}
+    page = archive.read("report.html").decode()
+    assert "abc123" in page and "&lt;b&gt;a&lt;/b&gt; beats b on NDCG@10" in page and "<b>a</b>" not in page
+    assert page.count("plotly.js v") <= 2 and "python -m recsys_core compare --models ease,popular" in page
+    assert len(pd.read_csv(io.BytesIO(archive.read("per_user.csv")))) == 80
+
+
+def test_the_pages_report_of_a_real_run(sample_compare):
+    import zipfile
+
+    from recsys_core.evaluation.runner import per_user_metrics
+    from recsys_ui import exports
+    from recsys_ui.significance_view import report_bytes
+
+    at = sample_compare
+    runs = [r for r in at.session_state["runs"].values() if r.name in ("ease", "popular")]
+    splits = next(v for key, v in at.session_state["splits"].items() if key[1] == "random")
+    per_user = pd.concat([per_user_metrics(r.model, splits[-1], label=r.label, ks=(5, 10, 20)) for r in runs])
+    data = at.session_state["dataset"]
+    prov = exports.provenance(dataset=data.name, fingerprint=data.fingerprint, split_method="random",
+                              split_params={"test_size": 0.2, "seed": 0}, ks=(5, 10, 20),
+                              models={r.label: {"model": r.name, "params": r.params} for r in runs})
+    import time
+
+    start = time.perf_counter()
+    blob = report_bytes(per_user, [r.label for r in runs], splits, prov, {}, test="wilcoxon", correction="holm",
+                        seed=0, metric="ndcg", metric_k=10, ranking_k=10, ks=(5, 10, 20), from_sample=True)
+    assert time.perf_counter() - start < 5  # the goal for building the report
+    page = zipfile.ZipFile(io.BytesIO(blob)).read("report.html").decode()
+    assert "ease beats popular on NDCG@10 by" in page and "Leakage in time" in page
+    assert "--models ease,popular" in page or "--models popular,ease" in page
+    assert len(blob) < 5_000_000
