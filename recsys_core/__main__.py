@@ -69,7 +69,7 @@ def _parse_params(text: str | None) -> dict:
 
 
 _COLUMN_ROLES = {"user": "user", "item": "item", "rating": "rating", "value": "rating", "count": "rating",
-                 "timestamp": "timestamp", "time": "timestamp"}
+                 "timestamp": "timestamp", "time": "timestamp", "event": "event"}
 
 
 def _parse_columns(text: str) -> dict:
@@ -86,10 +86,25 @@ def _parse_columns(text: str) -> dict:
     return mapping
 
 
+def _parse_event_weights(text: str) -> dict:
+    """``view=1,addtocart=3`` -> {"view": 1.0, "addtocart": 3.0}."""
+    weights = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        name, sep, value = part.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise argparse.ArgumentTypeError(
+                f"--event-weights takes type=weight pairs, e.g. view=1,addtocart=3,transaction=5; {part!r} is not one")
+    return weights
+
+
 def column_mapping(args: argparse.Namespace) -> dict:
     """The ratings file's column mapping from ``--columns`` and the ``--*-col`` flags (which win)."""
     mapping = dict(getattr(args, "columns", {}) or {})
-    for role in ("user", "item", "rating", "timestamp"):
+    for role in ("user", "item", "rating", "timestamp", "event"):
         column = getattr(args, f"{role}_col", None)
         if column is not None:
             mapping[role] = None if column.strip().lower() == "none" else column
@@ -109,6 +124,10 @@ def _data_and_split_arguments(default_split: str) -> argparse.ArgumentParser:
     parent.add_argument("--rating-col", "--value-col", dest="rating_col",
                         help="column holding the rating or the count (plays, clicks); 'none' for a file without one")
     parent.add_argument("--timestamp-col", help="column holding the time; 'none' to ignore one")
+    parent.add_argument("--event-col", help="an event log's column of event types (view, addtocart, transaction)")
+    parent.add_argument("--event-weights", type=_parse_event_weights, default=None,
+                        help="weight per event type, e.g. view=1,addtocart=3,transaction=5 (the defaults); "
+                             "each (user, item) pair's weights are summed into a count")
     parent.add_argument("--columns", type=_parse_columns, default={},
                         help="the whole mapping at once, e.g. user=userID,item=artistID,value=weight "
                              "(roles: user, item, rating or value, timestamp)")
@@ -207,7 +226,8 @@ def _load(args: argparse.Namespace):
     if args.ratings:
         dataset = data.load_dataset(args.ratings, items=args.items, users=args.users, tags=args.tags,
                                     tag_names=args.tag_names, skip_bad_lines=args.skip_bad_lines,
-                                    mapping=mapping or None, feedback=args.feedback)
+                                    mapping=mapping or None, feedback=args.feedback,
+                                    event_weights=args.event_weights)
     else:
         if mapping:
             from .errors import RecsysError

@@ -134,6 +134,7 @@ def read_ratings(
     has_header: bool | None = None,
     skip_bad_lines: bool = False,
     feedback: str = "auto",
+    event_weights: Mapping[str, float] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Read a ratings (or interactions) file into a clean frame.
 
@@ -167,6 +168,13 @@ def read_ratings(
         feedback whose value is an interaction strength (zero counts are
         left out, repeated pairs added, negative counts an error);
         ``unary`` ignores the value column (each line one interaction).
+        An event log (a column ``event`` / ``event_type`` / ``action`` with
+        view, addtocart, transaction... and no value column) is read as
+        counts: each line weighs its type's weight, summed per pair.
+    event_weights : dict, optional
+        Event type -> weight (case-insensitive), over the defaults (view and
+        click 1, addtocart 3, transaction and purchase 5; others 1; 0 leaves
+        a type out). At most 50 distinct types.
 
     Returns
     -------
@@ -187,7 +195,7 @@ def read_ratings(
         subclass :class:`MalformedLinesError` (unless ``skip_bad_lines``).
     """
     ratings = _load_ratings(source, name, mapping, rating_scale, {"separator": separator, "has_header": has_header},
-                            skip_bad_lines, feedback)
+                            skip_bad_lines, feedback, event_weights)
     frame = ratings.frame
     for column in (USER, ITEM):  # categories inside the package; text, as documented, outside
         frame[column] = frame[column].astype(str)
@@ -301,6 +309,7 @@ def load_dataset(
     layouts: Mapping[str, Layout] | None = None,
     skip_bad_lines: bool = False,
     feedback: str = "auto",
+    event_weights: Mapping[str, float] | None = None,
 ) -> Dataset:
     """Load ratings and optional metadata files into one :class:`Dataset`.
 
@@ -330,7 +339,9 @@ def load_dataset(
     feedback : {"auto", "ratings", "counts", "unary"}, default "auto"
         What the ratings file's value column holds; see :func:`read_ratings`.
         Counts and unary files give an implicit data set
-        (``Dataset.feedback_kind`` tells which).
+        (``Dataset.feedback_kind`` tells which); event logs give counts.
+    event_weights : dict, optional
+        Weights of an event log's types; see :func:`read_ratings`.
 
     Returns
     -------
@@ -345,7 +356,8 @@ def load_dataset(
         lines raise its subclass :class:`MalformedLinesError`.
     """
     layouts = layouts or {}
-    loaded = _load_ratings(ratings, None, mapping, rating_scale, layouts.get("ratings"), skip_bad_lines, feedback)
+    loaded = _load_ratings(ratings, None, mapping, rating_scale, layouts.get("ratings"), skip_bad_lines, feedback,
+                           event_weights)
     report = list(loaded.report)
     items_frame = users_frame = None
     if items is not None:

@@ -38,10 +38,12 @@ ROLE_NAMES: dict[str, tuple[str, ...]] = {
     # Singular only: an items file may carry a ``tags`` text column and must
     # not be taken for a one-tag-per-row file.
     "tag": ("tag", "tag_name"),
+    # The type of an event log's line (view / addtocart / transaction): weighted and summed into counts.
+    "event": ("event", "event_type", "action", "behavior", "behaviour", "interaction_type"),
 }
 
 #: Roles a mapping may name, per reader.
-_RATING_ROLES = ("user", "item", "rating", "timestamp")
+_RATING_ROLES = ("user", "item", "rating", "timestamp", "event")
 _ITEM_ROLES = ("item", "title", "genres")
 _USER_ROLES = ("user",)
 _ROLE_LABELS = {
@@ -52,6 +54,7 @@ _ROLE_LABELS = {
     "title": "title",
     "genres": "genres",
     "tag": "tag",
+    "event": "event type",
 }
 
 #: Cell values read as "no value" (compared lower-case, after stripping).

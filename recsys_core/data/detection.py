@@ -126,6 +126,8 @@ def _kind_from_names(columns: list[str]) -> tuple[str, str, str]:
             return "ratings", "lastfm-hetrec", "Last.fm HetRec 2011 play counts (userID, artistID, weight)"
         if norm == {"userid", "bookid"}:
             return "ratings", "goodbooks-10k", "Goodbooks-10k to-read lists (user_id, book_id), one interaction per line"
+        if has["event"] and not has["rating"]:
+            return "ratings", "generic", "an event log, one (user, item, event type) per line"
         if norm == {"userid", "movieid", "rating", "timestamp"}:
             return "ratings", "movielens-latest", "MovieLens ratings (userId, movieId, rating, timestamp)"
         if norm == {"userid", "bookid", "rating"}:

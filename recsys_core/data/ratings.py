@@ -18,7 +18,8 @@ from .detection import _sniff
 from .parsing import _parse
 from .reading import _check_fits, _read_text
 from .validation import (
-    _clean_id_codes, _infer_scale, _parse_ratings, _parse_timestamps, _resolve_mapping, _rows_error, _skipping_malformed,
+    _clean_id_codes, _infer_scale, _missing, _parse_ratings, _parse_timestamps, _resolve_mapping, _rows_error,
+    _skipping_malformed,
 )
 
 
@@ -30,6 +31,7 @@ def _load_ratings(
     layout: Layout | None = None,
     skip_bad_lines: bool = False,
     feedback: str = "auto",
+    event_weights: Mapping[str, float] | None = None,
 ) -> _Ratings:
     if feedback not in FEEDBACK_KINDS:
         raise DataValidationError(
@@ -46,6 +48,8 @@ def _load_ratings(
             f"{fmt.name}: looks like a tag file (column '{tag_column}'), not ratings: it has no rating column. "
             "Load it as the tags of the items file, or map the rating to none to load each tag as an interaction."
         )
+    if roles["event"] is not None and roles["rating"] is not None and "event" not in (mapping or {}):
+        roles["event"] = None  # a value column wins over a recognised event column unless the mapping names it
     value = roles["rating"] if feedback != "unary" else None  # unary: the value column is not read
     numeric = tuple(c for c in (value, roles["timestamp"]) if c is not None)
     ids = (roles["user"], roles["item"])
@@ -59,8 +63,8 @@ def _load_ratings(
             f"{', '.join(map(repr, fmt.columns))}). Map the count column (e.g. --rating-col), or choose feedback "
             "'unary' to load each line as one interaction."
         )
-    ratings = _skipping_malformed(table, lambda t: _ratings_from_table(t, roles, rating_scale, feedback),
-                                  skip_bad_lines)
+    ratings = _skipping_malformed(
+        table, lambda t: _ratings_from_table(t, roles, rating_scale, feedback, event_weights), skip_bad_lines)
     del table  # checked: from here on only the clean columns are held
     _release_memory()
     return _deduplicated(ratings, fmt)
@@ -80,6 +84,7 @@ def _ratings_from_table(
     roles: dict[str, str | None],
     rating_scale: tuple[float, float] | None,
     feedback: str = "auto",
+    event_weights: Mapping[str, float] | None = None,
 ) -> _Ratings:
     report = list(table.notes)
     user_ids, user_codes = _clean_id_codes(table, roles["user"], "user id", report)
@@ -87,7 +92,11 @@ def _ratings_from_table(
     column = roles["rating"]
     kind = "unary" if column is None or feedback == "unary" else "ratings"
     keep = None
-    if kind == "unary":
+    if roles.get("event") is not None and column is None and feedback != "unary":
+        values, scale = _event_weights(table, roles["event"], event_weights, report)
+        kind = "counts"
+        keep = values > 0 if (values == 0).any() else None  # a type weighted 0 is no interaction
+    elif kind == "unary":
         values = np.ones(len(user_codes))
         scale = (1.0, 1.0)
         note = " (the rating scale given was ignored)" if rating_scale is not None else ""
@@ -147,6 +156,51 @@ def _feedback_kind(
     return "ratings", ""
 
 
+#: Weight of one event of each usual type (lower case): a purchase says more than a view. Types not listed weigh 1.
+DEFAULT_EVENT_WEIGHTS = {
+    "view": 1.0, "click": 1.0, "pageview": 1.0, "detail": 1.0,
+    "addtocart": 3.0, "add_to_cart": 3.0, "cart": 3.0, "addtowishlist": 2.0, "wishlist": 2.0, "fav": 2.0,
+    "transaction": 5.0, "purchase": 5.0, "buy": 5.0, "order": 5.0, "checkout": 5.0,
+}
+#: An event column with more distinct values than this is not a type (a free-text or id column mapped by mistake).
+_MAX_EVENT_TYPES = 50
+
+
+def _event_weights(
+    table: _Table, column: str, weights: Mapping[str, float] | None, report: list[str]
+) -> tuple[np.ndarray, tuple[float, float]]:
+    """Each line's weight by its event type (``weights`` over the defaults); summed per pair later (counts)."""
+    raw = table.frame[column]
+    types = raw.astype(str).str.strip().str.lower()
+    empty = _missing(types).to_numpy()
+    if empty.any():
+        raise _rows_error(table, column, empty, "is empty", "an event type on every line, such as view or "
+                          "transaction", "Fill in or delete these rows, or map the event type to none.",
+                          malformed=True)
+    seen = types.value_counts()
+    if len(seen) > _MAX_EVENT_TYPES:
+        shown = ", ".join(f"'{t}'" for t in seen.index[:5])
+        raise DataValidationError(
+            f"{table.name}: {table.label(column)} holds {len(seen):,} different values ({shown}, ...), too many "
+            f"for event types (at most {_MAX_EVENT_TYPES}: view, addtocart, transaction...). Map the event type to "
+            "the column with the types, or to none."
+        )
+    table_weights = {**DEFAULT_EVENT_WEIGHTS, **{str(k).lower(): float(v) for k, v in (weights or {}).items()}}
+    bad = [t for t, w in table_weights.items() if not (np.isfinite(w) and w >= 0)]
+    if bad:
+        raise DataValidationError(f"{table.name}: event weights must be numbers of zero or more; "
+                                  f"'{bad[0]}' has {table_weights[bad[0]]!r}.")
+    per_type = {t: table_weights.get(t, 1.0) for t in seen.index}
+    values = types.map(per_type).to_numpy(dtype=np.float64)
+    listed = ", ".join(f"{t} ({_count(int(n), 'line')}, weight {per_type[t]:g})" for t, n in seen.items())
+    report.append(f"{table.name}: event log: {table.label(column)} holds {listed}; each (user, item) pair's "
+                  "weights are summed into one count (implicit feedback).")
+    keep = values > 0
+    if not keep.any():
+        raise DataValidationError(f"{table.name}: every event type weighs 0, so there is no interaction left.")
+    return values, (float(values[keep].min()), float(values.max()))
+
+
 def _counts(
     table: _Table, column: str, values: np.ndarray, reason: str, report: list[str]
 ) -> tuple[np.ndarray, tuple[float, float], np.ndarray | None]:
@@ -193,10 +247,14 @@ def _deduplicated(ratings: _Ratings, fmt: FileFormat) -> _Ratings:
         f"{_count(n_users, 'user')} on {_count(n_items, 'item')}. "
         f"Read as {fmt.description}: {_how_read(fmt)}.",
     )
-    frame.attrs["rating_scale"] = ratings.rating_scale
+    scale = ratings.rating_scale
+    if ratings.kind == "counts" and len(frame):  # repeated pairs were added: the largest count may have grown
+        values = frame[RATING].to_numpy()
+        scale = (float(values.min()), float(values.max()))
+    frame.attrs["rating_scale"] = scale
     frame.attrs["implicit"] = ratings.implicit
     frame.attrs["feedback_kind"] = ratings.kind
-    return replace(ratings, frame=frame, report=report)
+    return replace(ratings, frame=frame, report=report, rating_scale=scale)
 
 
 def _ratings_on_scale(

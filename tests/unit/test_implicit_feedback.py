@@ -307,3 +307,37 @@ def test_lastfm_shaped_generator_writes_hetrec_files_that_load_as_counts(tmp_pat
     dataset = data.load_dataset(paths["ratings"], items=paths["items"])
     assert dataset.feedback_kind == "counts" and dataset.n_ratings == 9000
     assert dataset.items["title"].str.contains(r"\(\d{4}\)").all()  # names read from artists.dat
+
+
+# ------------------------------------------------------------------ event logs
+EVENTS = (b"timestamp,visitorid,event,itemid,transactionid\n"
+          b"1433221332117,257597,view,355908,\n"
+          b"1433224214164,992329,view,248676,\n"
+          b"1433221999827,257597,addtocart,355908,\n"
+          b"1433221999900,257597,transaction,355908,4000\n"
+          b"1433223236124,111016,view,318965,\n")
+
+
+def test_an_event_log_is_weighted_by_type_and_summed_per_pair():
+    fmt = data.detect_format(EVENTS, name="events.csv")
+    assert fmt.mapping["event"] == "event" and "rating" not in fmt.mapping
+    assert fmt.description == "an event log, one (user, item, event type) per line"
+    dataset = data.load_dataset(EVENTS, name="events")
+    assert dataset.feedback_kind == "counts" and dataset.n_ratings == 3
+    # view 1 + addtocart 3 + transaction 5 for the same visitor and item.
+    assert dataset.matrix[dataset.user_index("257597"), dataset.item_index("355908")] == 9.0
+    assert dataset.rating_scale == (1.0, 9.0)
+    assert any("view (3 lines, weight 1), addtocart (1 line, weight 3), transaction (1 line, weight 5)" in line
+               for line in dataset.report)
+
+
+def test_event_weights_are_editable_and_zero_leaves_a_type_out():
+    dataset = data.load_dataset(EVENTS, event_weights={"VIEW": 0, "transaction": 10})
+    assert dataset.n_ratings == 1
+    assert dataset.matrix.data.tolist() == [13.0]
+
+
+def test_an_event_column_with_hundreds_of_values_is_refused():
+    lines = b"".join(b"%d,%d,note %d\n" % (u, u % 7, u) for u in range(300))
+    with pytest.raises(DataValidationError, match=r"column 'action' holds 300 different values \('note"):
+        data.load_dataset(b"user,item,action\n" + lines, name="log")
