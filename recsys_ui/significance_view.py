@@ -17,6 +17,7 @@ import streamlit as st
 
 from recsys_core.evaluation import significance as S
 from recsys_core.evaluation.runner import ModelSpec, per_user_metrics
+from recsys_core.evaluation.tuning import search_space
 
 from . import ui  # first: at some revisions ui re-exports training, which imports ui
 from . import charts, exports, fmt, reading, training
@@ -348,9 +349,21 @@ def _protocol(current: Any, splits: list, fold: Any, models: list[str], table: p
     for sentence in S.split_losses(splits).sentences():
         st.caption(sentence)
     tuned = tuned_runs(current, current.fingerprint)
-    notes = S.tuning_note({label: S.TuningInfo(len(t.trials), t.metric, t.k) for label, t in tuned.items()}, models)
+    info = {label: S.TuningInfo(len(t.trials), t.metric, t.k) for label, t in tuned.items()}
+    names = {run.label: run.name for run in current.runs}
+    tunable = [m for m in models if search_space(names.get(m, m))]
+    notes = S.tuning_note(info, models, tunable)
     for note in notes:
         st.warning(fmt.text(note), icon=":material/tune:") if "not a fair" in note else st.caption(fmt.text(note))
+    untuned = [names.get(m, m) for m in tunable if m not in info]
+    if info and untuned:
+        budget = max(i.n_trials for i in info.values())
+        if st.button(f"Tune every model with the same budget ({budget} trials)", key="sig_tune_all",
+                     icon=":material/tune:", help="Opens the Train page's Tune section with every model that has "
+                                                   "parameters to search and the same number of trials."):
+            st.session_state["tune_models"] = [names.get(m, m) for m in tunable]
+            st.session_state["tune_trials"] = int(min(100, max(5, 5 * round(budget / 5))))  # the slider's step
+            st.switch_page("pages/train.py")
     if not notes:
         st.caption("No model was tuned in this session: every model runs with the parameters set on the Train page.")
     studies = {label: t.study for label, t in tuned.items() if t.study is not None}

@@ -907,17 +907,20 @@ class TuningInfo:
     k: int | None = None
 
 
-def tuning_note(tuning: Mapping[str, TuningInfo | None], labels: Iterable[str]) -> list[str]:
+def tuning_note(tuning: Mapping[str, TuningInfo | None], labels: Iterable[str],
+                tunable: Iterable[str] | None = None) -> list[str]:
     """Sentences on tuning parity: which models were tuned, with what budget, and a warning when unequal.
 
     Tuned simple baselines beat most newer models (Rendle et al. 2019; Ferrari Dacrema et al. 2019):
-    a tuned model beside untuned ones is not a fair comparison.
+    a tuned model beside untuned ones is not a fair comparison. ``tunable``: the models that have
+    parameters to search (default: all); one without (e.g. "popular") is never called untuned.
     """
     labels = list(labels)
     tuned = {m: tuning[m] for m in labels if tuning.get(m) is not None and tuning[m].n_trials > 0}
     if not tuned:
         return []
-    untuned = [m for m in labels if m not in tuned]
+    searchable = set(labels) if tunable is None else set(tunable)
+    untuned = [m for m in labels if m not in tuned and m in searchable]
     parts = [f"{m} ({info.n_trials} trials on validation {metric_label(info.metric, info.k)})"
              for m, info in tuned.items()]
     out = [f"Tuned: {', '.join(parts)}."]

@@ -15,11 +15,11 @@ from recsys_ui.significance_view import BETTER, pairwise_matrix, statistics_tabl
 
 @pytest.fixture(scope="module")
 def sample_compare():
-    """The bundled sample (600 users) with ease and popular trained on a random hold-out."""
+    """The bundled sample (600 users) with popular, ease and item-knn-cosine trained on a random hold-out."""
     at = new_app()
     at.switch_page("pages/train.py").run()
     at.radio(key="train_split").set_value("random").run()
-    train(at, ["popular", "ease"])
+    train(at, ["popular", "ease", "item-knn-cosine"])
     assert not at.session_state["results"].errors
     return at.switch_page("pages/compare.py").run()
 
@@ -33,8 +33,9 @@ def test_section_reads_the_paired_evidence_in_plain_words(sample_compare):
     assert not at.exception and not at.error
     assert "Is the difference real?" in texts(at.subheader)
     sentences = [s for s in _section(at) if "95% CI" in s]
-    assert sentences and sentences[0].startswith("- **ease** beats **popular** on NDCG@10 by ")
-    assert "95% CI" in sentences[0] and "after Holm's correction" in sentences[0] and " users" in sentences[0]
+    against_reference = [s for s in sentences if s.startswith("- **ease** beats **popular** on NDCG@10 by ")]
+    assert len(sentences) == 2 and against_reference  # best vs runner-up, best vs the reference
+    assert "after Holm's correction" in against_reference[0] and " users" in against_reference[0]
     keys = [chart.proto.id for chart in plotly_charts(at)]
     assert len(keys) == len(set(keys))
     assert any("Wilcoxon signed-rank test, Holm correction" in c for c in texts(at.caption))
@@ -91,7 +92,7 @@ def test_seed_spread_refits_on_request(sample_compare):
     next(b for b in at.button if b.label == "Refit every model with 5 seeds").click().run()
     assert not at.exception
     spread = next(df.value for df in at.dataframe if "range" in df.value.columns)
-    assert set(spread["model"]) == {"popular", "ease"} and (spread["n_seeds"] == 5).all()
+    assert set(spread["model"]) == {"popular", "ease", "item-knn-cosine"} and (spread["n_seeds"] == 5).all()
     assert any("seed noise" in c or "seed-to-seed range" in c for c in texts(at.caption))
 
 
@@ -102,15 +103,27 @@ def test_a_tuned_model_beside_untuned_ones_is_flagged(sample_compare):
     run = next(r for r in at.session_state["runs"].values() if r.name == "ease")
     searched = {name: value for name, value in run.params.items() if isinstance(value, (int, float))}
     assert searched
-    tuned = TuningResult("ease", "ndcg", 10, {}, best_params=searched, trials=pd.DataFrame({"number": range(12)}))
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(lambda trial: trial.suggest_float("reg", 1.0, 2.0), n_trials=12)
+    tuned = TuningResult("ease", "ndcg", 10, {}, best_params=searched, trials=pd.DataFrame({"number": range(12)}),
+                         study=study)
     at.session_state["tune_results"] = {at.session_state["dataset"].fingerprint: {"ease": tuned}}
     at.run()
     assert not at.exception
     warnings = texts(at.warning)
-    assert any(w.startswith("Not tuned: popular") and "not a fair comparison" in w for w in warnings)
+    # popular has nothing to tune: only item-knn-cosine is the untuned one.
+    assert any(w.startswith("Not tuned: item-knn-cosine.") and "not a fair comparison" in w for w in warnings)
     assert any("Tuned: ease (12 trials on validation NDCG@10)." in c for c in texts(at.caption))
+    assert any(chart.proto.id and "sig-tuning-ease" in chart.proto.id for chart in plotly_charts(at))
+    next(b for b in at.button if b.label == "Tune every model with the same budget (12 trials)").click().run()
+    assert not at.exception
+    assert at.session_state["tune_models"] == ["ease", "item-knn-cosine"] and at.session_state["tune_trials"] == 10
+    assert at.multiselect(key="tune_models").value == ["ease", "item-knn-cosine"]
     del at.session_state["tune_results"]
-    at.run()
+    at.switch_page("pages/compare.py").run()
 
 
 def test_statistics_download_carries_its_provenance(sample_compare):
@@ -183,6 +196,7 @@ def test_the_pages_report_of_a_real_run(sample_compare):
 
     at = sample_compare
     runs = [r for r in at.session_state["runs"].values() if r.name in ("ease", "popular")]
+    runs = sorted(runs, key=lambda r: r.name)  # ease, popular
     splits = next(v for key, v in at.session_state["splits"].items() if key[1] == "random")
     per_user = pd.concat([per_user_metrics(r.model, splits[-1], label=r.label, ks=(5, 10, 20)) for r in runs])
     data = at.session_state["dataset"]

@@ -390,6 +390,8 @@ def test_tuning_note_warns_when_only_some_models_were_tuned():
     assert note[0] == "Tuned: ease (30 trials on validation NDCG@10)."
     assert "Not tuned: als, popular" in note[1]
     assert S.tuning_note({}, ["ease"]) == []
+    # "popular" has nothing to search: beside a tuned ease it is not an unfair comparison.
+    assert len(S.tuning_note({"ease": S.TuningInfo(30, "ndcg", 10)}, ["ease", "popular"], tunable=["ease"])) == 1
     equal = S.tuning_note({"ease": S.TuningInfo(30, "ndcg", 10), "als": S.TuningInfo(30, "ndcg", 10)}, ["ease", "als"])
     assert len(equal) == 1
 
