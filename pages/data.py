@@ -25,7 +25,7 @@ summary_tab, upload_tab, format_tab = st.tabs(
 
 # ------------------------------------------------------------------ upload
 ROLE_LABELS = {"user": "User id", "item": "Item id", "rating": "Rating", "timestamp": "Timestamp",
-               "title": "Title", "genres": "Genres"}
+               "title": "Title", "genres": "Genres", "event": "Event type"}
 NONE = "(none)"
 
 
@@ -125,7 +125,7 @@ with upload_tab:
     feedback = "auto"
     ready = ratings_file is not None
     # kind -> (file, heading, required roles, optional roles)
-    sections = {"ratings": (ratings_file, "Ratings", ("user", "item"), ("rating", "timestamp")),
+    sections = {"ratings": (ratings_file, "Ratings", ("user", "item"), ("rating", "timestamp", "event")),
                 "items": (items_file, "Items", ("item",), ("title", "genres")),
                 "users": (users_file, "Users", ("user",), ())}
     for kind, (upload, heading, required, optional) in sections.items():
@@ -235,6 +235,10 @@ with format_tab:
 timestamp (unix seconds or a date). Columns may be separated by a comma, tab, semicolon, pipe or `::`,
 with or without a header line. Names such as `userId`, `movieId`, `rating`, `timestamp` are recognised;
 otherwise choose the columns in the mapping. Without a rating column each line counts as one interaction.
+
+**Event logs** (a column of event types such as view, addtocart, transaction, and no value column) load as
+counts: each line weighs its type (view 1, addtocart 3, transaction 5, others 1) and the weights of a
+(user, item) pair are added.
 
 **Counts** (plays, clicks, purchases, quantities) load as implicit feedback: a value column named like
 `weight`, `plays`, `clicks`, `count`, `quantity`, or whole numbers with a heavy tail (the largest above 10 and

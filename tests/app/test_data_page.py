@@ -192,3 +192,18 @@ def test_the_sample_play_counts_load_in_one_click():
     assert not at.exception and not at.error
     assert metric(at, "Feedback") == "counts (implicit)" and metric(at, "Users") == "600"
     assert at.session_state["dataset"].name == "sample (play counts)"
+
+
+def test_an_event_log_is_mapped_and_loaded_as_weighted_counts():
+    events = (b"timestamp,visitorid,event,itemid\n" + b"".join(
+        b"%d,%d,%s,%d\n" % (1433221332 + k, k % 9, (b"view", b"addtocart", b"transaction")[k % 3], k % 13)
+        for k in range(120)))
+    at = new_app()
+    at.file_uploader(key="upload_ratings").upload("events.csv", events, "text/csv")
+    at.run()
+    mapping = {s.label: s.value for s in at.selectbox}
+    assert mapping["User id"] == "visitorid" and mapping["Event type (optional)"] == "event"
+    next(b for b in at.button if b.label == "Load these files").click().run()
+    assert not at.exception and not at.error
+    assert metric(at, "Feedback") == "counts (implicit)"
+    assert at.session_state["dataset"].interactions["rating"].sum() == 40 * (1 + 3 + 5)
