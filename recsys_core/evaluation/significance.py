@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -41,9 +41,10 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import special, stats
 
-from ..dataset import TIMESTAMP, Dataset
+from ..dataset import TIMESTAMP
+from ..models.base import RANK_DECIMALS
 from . import metrics as M
-from .runner import PER_USER_COLUMNS  # the per-user table's one home (``EvaluationResult.per_user``)
+from .runner import PER_USER_COLUMNS, ModelSpec, evaluate_fold  # PER_USER_COLUMNS: the per-user table's one home
 #: Paired tests: name -> how it is called in a sentence.
 TESTS = {"wilcoxon": "Wilcoxon signed-rank", "ttest": "paired t-test"}
 #: Corrections for many comparisons: name -> how it is called in a sentence.
@@ -373,7 +374,6 @@ class Significance:
     level: float = 0.95
     n_resamples: int = N_RESAMPLES
     seed: int = 0
-    notes: list[str] = field(default_factory=list)
 
     def pairs(self, metric: str, k: int | None = None, bucket: str = "all") -> pd.DataFrame:
         """The pairwise rows of one metric, cut-off and user group."""
@@ -863,8 +863,6 @@ def sampled_metrics(model: Any, fold: Any, ks: Sequence[int] = (10,), n_negative
     ``hit_rate`` and ``ndcg`` of the same users in one table. Scores are rounded as the model's own ranking
     rounds them, and ties broken by its ``tie_break_``.
     """
-    from ..models.base import RANK_DECIMALS
-
     relevant = M.relevant_items(fold.test, threshold=relevance_threshold)
     users = np.flatnonzero(np.diff(relevant.indptr) > 0)
     values = sampled_per_user(lambda rows: np.round(model.score_users(rows), RANK_DECIMALS), fold.train.matrix,
@@ -957,8 +955,6 @@ def seed_runs(fold: Any, specs: Sequence[Any], seeds: Sequence[int] = (0, 1, 2, 
     permutation seeded by ``random_state``, so its spread is small but not always 0. Returns rows
     ``model, seed, metric, k, value`` for :func:`seed_spread`.
     """
-    from .runner import ModelSpec, evaluate_fold  # noqa: PLC0415 (the runner imports nothing from here)
-
     if not len(seeds):
         raise ValueError("seed_runs needs at least one seed.")
     rows = []
