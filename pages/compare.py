@@ -86,14 +86,24 @@ model_columns = model_columns + failed
 styler = formatted.style.apply(lambda row: highlight(row) if row.name != "status" else
                                ["color: #b42318; font-weight: 700" if v.startswith("failed") else "" for v in row],
                                axis=1)
+# Wide tables stay readable (issue 21: the last models were cut off with no hint): the metric and direction
+# columns are pinned while the model columns scroll (each as wide as its name), and beyond what fits a
+# 1,440 px screen a line says the table scrolls. (A fixed narrow model column fitted fewer models: most names
+# are shorter than the values' column would be.)
+FITTING_MODELS = 10  # measured in Chromium at 1,440 px, sidebar open: the default ten models fit
+if len(model_columns) > FITTING_MODELS:
+    st.caption(f":material/swap_horiz: {len(model_columns)} models: the table scrolls sideways (drag its scroll bar "
+               f"or shift + mouse wheel) to {ui.md(model_columns[-1])}; the metric column stays in place.")
 st.dataframe(
     styler, width="stretch", placeholder="–", height=38 + 35 * len(formatted),
     column_config={
-        "_index": st.column_config.TextColumn("metric", width="medium"),
-        "better": st.column_config.TextColumn("better", width="small"),
-        **{m: st.column_config.TextColumn(f"{m} (reference)" if m == reading.REFERENCE else m, alignment="right",
-                                      help="Recommends the most rated items to everyone: the reference."
-                                      if m == reading.REFERENCE else current.errors.get(m)) for m in model_columns},
+        "_index": st.column_config.TextColumn("metric", width=150, pinned=True),
+        "better": st.column_config.TextColumn("better", width="small", pinned=True),
+        **{m: st.column_config.TextColumn(f"{m} (ref.)" if m == reading.REFERENCE else m, alignment="right",
+                                      help=(f"{m}: recommends the most rated items to everyone, the reference."
+                                            if m == reading.REFERENCE else
+                                            f"{m}: {current.errors[m]}" if m in current.errors else m))
+           for m in model_columns},
     },
 )
 st.caption("Mean over folds. Green: the best value in each row; median popularity is descriptive, neither better "

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from app_helpers import FAST_MODELS, new_app, plotly_charts, texts
+from app_helpers import FAST_MODELS, new_app, plotly_charts, texts, train, upload
 
 
 # ------------------------------------------------------------------ compare
@@ -151,3 +151,33 @@ def test_result_pages_without_training_point_to_train(page):
     assert not at.exception
     assert any("No model is trained yet" in i for i in texts(at.info))
     assert [p.label for p in at.get("page_link")] == ["Go to Train"]
+
+
+# ------------------------------------------------------------------ a wide results table (issue 21)
+def column_config(dataframe) -> dict:
+    import json
+
+    return json.loads(dataframe.proto.columns)
+
+
+def test_the_metric_column_is_pinned_and_six_models_need_no_scroll_hint(trained):
+    at = trained.switch_page("pages/compare.py").run()
+    config = column_config(at.dataframe[0])
+    assert config["_index"]["pinned"] is True and config["better"]["pinned"] is True
+    assert config["popular"]["label"] == "popular (ref.)" and "the reference" in config["popular"]["help"]
+    assert not any("scrolls sideways" in c for c in texts(at.caption))
+
+
+def test_more_models_than_fit_get_a_scroll_hint(movielens_bytes):
+    eleven = ["global-mean", "baseline", "popular", "svd", "knn-basic", "knn-means", "coclustering",
+              "item-knn-cosine", "rp3beta", "ease", "content-tfidf"]
+    at = new_app()
+    upload(at, {"ratings": ("ratings.csv", movielens_bytes["ratings.csv"]),
+                "items": ("movies.csv", movielens_bytes["movies.csv"])})
+    train(at, eleven, **{"svd.n_epochs": 5})
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert list(at.dataframe[0].value.columns)[1:] == eleven
+    hint = [c for c in texts(at.caption) if "scrolls sideways" in c]
+    assert hint == [":material/swap_horiz: 11 models: the table scrolls sideways (drag its scroll bar or shift + "
+                    "mouse wheel) to content-tfidf; the metric column stays in place."]
