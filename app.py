@@ -41,6 +41,9 @@ training.sidebar_status()
 session_store.sidebar_note()
 
 started = time.perf_counter()
+# What the person just chose is saved before the page works on it: a reload during a long page run (a
+# significance test, a t-SNE map) must not lose the choice.
+session_store.save()
 try:
     session_store.show_notes()
     if session_store.stopped_training_note() and (just_stopped or page.url_path == "train"):

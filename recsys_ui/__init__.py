@@ -9,3 +9,29 @@
 
 The engine (``recsys_core``) never imports anything from here.
 """
+
+
+def _run_pages_through_app_py() -> None:
+    """A server's first request for a page's own address (``/train?s=...``) still goes through ``app.py``.
+
+    Streamlit quirk (MPA v1 detection, see streamlit/streamlit#10276): until some session has called
+    ``st.navigation``, a server whose script sits next to a ``pages/`` folder runs a deep link as the bare
+    page script, without app.py, so no session restore, no sidebar and no sample; a reload on any page but
+    Data right after a server restart showed "No data set is loaded yet". The first import of this package
+    happens in that first run: switch the detection off and run the request again, through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if not PagesManager.uses_pages_directory:
+        return
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None or ctx.pages_manager.current_page_script_hash in ("", ctx.pages_manager.main_script_hash):
+        return  # not in a script run (tests, the CLI), or app.py itself is running
+    import streamlit as st
+
+    PagesManager.uses_pages_directory = False
+    st.rerun()
+
+
+_run_pages_through_app_py()

@@ -31,7 +31,7 @@ import re
 import secrets
 import shutil
 import time
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
@@ -92,10 +92,12 @@ def restore() -> bool:
     Each part is read on its own (settings, data set, each trained run, the latest cold-start answer): what
     cannot be read is named in :data:`NOTES` (shown by :func:`show_notes`) and the rest is kept.
     """
+    # Every run: a page switch drops the URL's query parameters, and a reload of an address without the token
+    # would start a new session (seen after a first reload: Compare's reload lost the trained models).
+    folder = directory(token())
     if st.session_state.get("_restore_done"):
         return False
     st.session_state["_restore_done"] = True
-    folder = directory(token())
     if not folder.is_dir() or _age_hours(folder) > MAX_AGE_HOURS:
         return False
     state_file = folder / "state.json"
@@ -272,6 +274,8 @@ def save(force: bool = False) -> None:
             write_dataset(data, folder / "data")
         if saved is None or saved[:3] != signature[:3] or not (folder / "runs.pkl").is_file():
             _write_runs(folder)  # models change only when training ran; settings are cheap to save alone
+        if saved is None or saved[4] != signature[4] or not (folder / "answers.pkl").is_file():
+            _write_answers(folder)  # the latest cold-start answer: small, and its own file (no models rewritten)
         state = {"version": STATE_VERSION, "dataset_source": st.session_state.get("dataset_source", ""),
                  "fingerprint": data.fingerprint, "saved": time.time(), "settings": _settings()}
         if st.session_state.get(RUNNING) is not None:
@@ -326,9 +330,27 @@ def _write_runs(folder: Path) -> None:
     # Pickles of objects this server built (fitted models, result tables, cold-start answers), read back only by
     # this server from a directory named by a hash: never a file a person uploaded.
     payload = {"version": STATE_VERSION, "runs": st.session_state.get("runs", {}),
-               "results": st.session_state.get("results"),
-               "answers": {key: st.session_state[key] for key in _KEPT_ANSWERS if key in st.session_state}}
+               "results": st.session_state.get("results")}
     _atomic_write(folder / "runs.pkl", pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _write_answers(folder: Path) -> None:
+    answers = {key: st.session_state[key] for key in _KEPT_ANSWERS if key in st.session_state}
+    _atomic_write(folder / "answers.pkl", pickle.dumps(answers, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _read_answers(folder: Path) -> tuple[dict[str, Any], list[str]]:
+    """The kept answers (cold start); a file that cannot be read is named, and the rest of the session kept."""
+    path = folder / "answers.pkl"
+    if not path.is_file():
+        return {}, []
+    try:
+        answers = pickle.loads(path.read_bytes())  # noqa: S301 -- written by this server, see _write_answers
+    except Exception as error:  # noqa: BLE001 -- any unpickling failure is named, not raised
+        log.warning("session %s: answers unreadable: %s: %s", folder.name, type(error).__name__, error)
+        return {}, ["the latest cold-start answer (ask again on the Cold start page)"]
+    return ({key: value for key, value in answers.items() if key in _KEPT_ANSWERS} if isinstance(answers, dict)
+            else {}), []
 
 
 def _read_runs(folder: Path, fingerprint: str) -> tuple[dict, Any, dict[str, Any], list[str]]:
@@ -366,9 +388,8 @@ def _read_runs(folder: Path, fingerprint: str) -> tuple[dict, Any, dict[str, Any
         if getattr(results, "fingerprint", None) == fingerprint:
             problems.append("the latest results (saved by another version of recsys-lab)")
         results = None
-    answers = payload.get("answers")
-    answers = {key: value for key, value in answers.items() if key in _KEPT_ANSWERS} if isinstance(answers, dict) else {}
-    return runs, results, answers, problems
+    answers, lost = _read_answers(folder)
+    return runs, results, answers, problems + lost
 
 
 def _run_problem(run: Any) -> str | None:
@@ -377,7 +398,7 @@ def _run_problem(run: Any) -> str | None:
 
     if not isinstance(run, Run):
         return f"a {type(run).__name__}, not a trained run"
-    missing = [f.name for f in fields(Run) if not hasattr(run, f.name)]
+    missing = _fill_defaults(run)
     if missing:
         return f"saved without {', '.join(missing)}"
     if not isinstance(run.table, pd.DataFrame):
@@ -396,8 +417,23 @@ def _results_problem(results: Any) -> str | None:
 
     if not isinstance(results, Results):
         return f"a {type(results).__name__}, not results"
-    missing = [f.name for f in fields(Results) if not hasattr(results, f.name)]
+    missing = _fill_defaults(results)
     return f"saved without {', '.join(missing)}" if missing else None
+
+
+def _fill_defaults(saved: Any) -> list[str]:
+    """Give a dataclass pickled before a field existed that field's default; the fields without one, missing."""
+    missing = []
+    for spec in fields(type(saved)):
+        if spec.name in vars(saved):
+            continue
+        if spec.default is not MISSING:
+            setattr(saved, spec.name, spec.default)
+        elif spec.default_factory is not MISSING:
+            setattr(saved, spec.name, spec.default_factory())
+        else:
+            missing.append(spec.name)
+    return missing
 
 
 def _atomic_write(path: Path, content: bytes) -> None:

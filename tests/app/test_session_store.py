@@ -240,3 +240,21 @@ def test_a_training_run_stopped_by_a_reload_is_said_so(copy_of):
     assert "The last training run was stopped before it finished" in shown
     assert "It was fitting popular, svd, ease. Finished before it stopped, and kept: svd" in shown
     assert any("Last training stopped" in c for c in texts(at.sidebar.caption))
+
+
+def test_a_field_added_since_with_a_default_is_filled_in_not_a_reason_to_drop_the_run():
+    from dataclasses import dataclass, field
+
+    @dataclass
+    class Saved:
+        name: str
+        table: list = field(default_factory=list)
+        seconds: float = 0.0
+
+    old = Saved("svd")
+    for added in ("table", "seconds"):  # pickled before these existed
+        del old.__dict__[added]
+    assert session_store._fill_defaults(old) == [] and (old.table, old.seconds) == ([], 0.0)
+    older = Saved("svd")
+    del older.__dict__["name"]
+    assert session_store._fill_defaults(older) == ["name"]

@@ -5,6 +5,7 @@ chromium``), never ``playwright install``.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -31,17 +32,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server_url():
+@contextlib.contextmanager
+def streamlit_server(log_name: str = "e2e-server.log", env: dict[str, str] | None = None):
     """``streamlit run app.py`` on a free port; waits for /_stcore/health, stops the server afterwards."""
     ARTIFACTS.mkdir(exist_ok=True)
     port = _free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-    log_path = ARTIFACTS / "e2e-server.log"
+    log_path = ARTIFACTS / log_name
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 90
@@ -65,6 +66,13 @@ def server_url():
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    """The server every browser test shares."""
+    with streamlit_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -21,11 +21,17 @@ def no_exception(page) -> None:
 
 
 def wait_idle(page, timeout: int = LONG) -> None:
-    """Until the script run is over (the 'Running…' indicator is gone)."""
+    """Until the script run is over.
+
+    The app root's ``data-test-script-state`` is ``running`` for the whole run (Streamlit 1.67 shows no
+    'Running…' status widget on a run shorter than a few seconds, so that alone returned mid-run).
+    """
     page.wait_for_timeout(400)
     page.wait_for_function(
-        """() => !document.querySelector('[data-testid="stStatusWidget"]')
-              || !document.querySelector('[data-testid="stStatusWidget"]').innerText.includes('Running')""",
+        """() => { const app = document.querySelector('[data-testid="stApp"]');
+                   const widget = document.querySelector('[data-testid="stStatusWidget"]');
+                   return (!app || app.getAttribute('data-test-script-state') !== 'running')
+                          && (!widget || !widget.innerText.includes('Running')); }""",
         timeout=timeout,
     )
 
