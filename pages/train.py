@@ -148,5 +148,9 @@ if current is not None:
             ui.page_link("cold_start", "Try a new user", ":material/person_add:")
         with cells[3]:
             ui.page_link("explore", "Explore users and items", ":material/travel_explore:")
+        for label, model in current.models.items():
+            for note in model.fit_notes():
+                st.info(f"**{ui.md(label)}**: {ui.md(note)}", icon=":material/info:")
+        training.render_history(current)
 else:
     st.caption("Nothing trained on this data set yet. Changing one model's parameters later refits only that model.")

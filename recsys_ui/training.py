@@ -29,6 +29,8 @@ class Run:
     table: pd.DataFrame
     model: Recommender
     seconds: float
+    #: Per-epoch loss and validation score of models trained per epoch (``runner.HISTORY_COLUMNS``).
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass
@@ -67,6 +69,12 @@ class Results:
         table = pd.concat(frames, ignore_index=True)
         # A reused run may hold more cut-offs than asked for now.
         return table[table["k"].isna() | table["k"].isin(self.ks)].reset_index(drop=True)
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """Every run's per-epoch training history, one frame (empty when no model trains per epoch)."""
+        frames = [run.history for run in self.runs if getattr(run, "history", None) is not None and len(run.history)]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     @property
     def content_key(self) -> tuple:
@@ -198,9 +206,11 @@ def train(data: Dataset, chosen: dict[str, dict[str, Any]], method: str, split_p
             if REGISTRY[name].fit_note:
                 st.write(f":material/hourglass_top: **{name}** {REGISTRY[name].fit_note}")
             spec = ModelSpec(name, dict(params), name)
+            curve = _LiveCurve(name) if REGISTRY[name].trains_per_epoch else None
             t0 = time.perf_counter()
             try:
-                result = evaluate(data, [spec], splits=splits, ks=tuple(sorted(ks)), progress=progress)
+                result = evaluate(data, [spec], splits=splits, ks=tuple(sorted(ks)), progress=progress,
+                                  fit_events=curve.add if curve is not None else None)
             except Exception as error:  # noqa: BLE001 -- one model's crash must not lose the others
                 log.exception("training %s failed", name)
                 result = None
@@ -210,7 +220,7 @@ def train(data: Dataset, chosen: dict[str, dict[str, Any]], method: str, split_p
                 outcome.errors[name] = result.errors.get(name) or next(iter(result.errors.values()))
             elif result is not None and name in result.models:
                 store[key] = Run(key, name, name, dict(params), tuple(sorted(ks)), result.table, result.models[name],
-                                 seconds)
+                                 seconds, result.history)
                 log.info("fitted %s: %d folds in %.2f s", name, folds, seconds)
                 outcome.keys.append(key)
                 say(f":material/check_circle: **{name}**: {folds} fold{'s' if folds != 1 else ''} "
@@ -231,6 +241,55 @@ def train(data: Dataset, chosen: dict[str, dict[str, Any]], method: str, split_p
     _evict(store, keep=set(outcome.keys))
     _save_session()
     return outcome
+
+
+class _LiveCurve:
+    """The training loss and validation score of the model being fitted, redrawn after each epoch."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.rows: list[dict[str, float]] = []
+        self.slot = st.empty()
+
+    def add(self, label: str, fold: int, event) -> None:
+        if event.epoch is None or event.loss is None:
+            return
+        self.rows.append({"fold": fold + 1, "epoch": event.epoch, "training loss": event.loss,
+                          "validation": event.validation})
+        frame = pd.DataFrame(self.rows)
+        last = frame[frame["fold"] == frame["fold"].iloc[-1]]
+        with self.slot.container():
+            st.caption(f"**{md(self.name)}**, fold {int(last['fold'].iloc[-1])}: {md(event.message)}")
+            columns = st.columns(2)
+            columns[0].line_chart(last, x="epoch", y="training loss", height=160)
+            if last["validation"].notna().any():
+                columns[1].line_chart(last, x="epoch", y="validation", height=160)
+
+
+def render_history(current: Results) -> None:
+    """Loss and validation curves of the models trained per epoch, with the epoch each one kept."""
+    history = current.history
+    if not len(history):
+        return
+    st.subheader("Training curves")
+    st.caption("Models trained in epochs: the mean training loss per epoch and the validation score (carved "
+               "from the training part, one interaction per user; never the test part). Training stops when the "
+               "validation score has not improved for `patience` epochs and keeps the best epoch, marked ◆.")
+    last_fold = history[history["fold"] == history["fold"].max()]
+    columns = st.columns(2)
+    loss = last_fold.pivot_table(index="epoch", columns="model", values="loss")
+    columns[0].markdown("**Training loss** (each model its own loss: BCE, BPR, softmax, squared error)")
+    columns[0].line_chart(loss, height=240)
+    validation = last_fold.dropna(subset=["validation"])
+    if len(validation):
+        metrics = ", ".join(sorted(set(validation["validation_metric"].astype(str))))
+        columns[1].markdown(f"**Validation** ({md(metrics)})")
+        columns[1].line_chart(validation.pivot_table(index="epoch", columns="model", values="validation"), height=240)
+    kept = last_fold[last_fold["best"].astype(bool)]
+    if len(kept):
+        st.caption(" · ".join(f"◆ **{md(row.model)}** kept epoch {int(row.epoch)} of "
+                              f"{int(last_fold[last_fold['model'] == row.model]['epoch'].max())}"
+                              for row in kept.itertuples()))
 
 
 #: Fitted models kept per session (a KNN on a few thousand items holds an n x n similarity matrix).

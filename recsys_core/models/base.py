@@ -255,6 +255,7 @@ class Recommender(abc.ABC):
         self.tie_break_ = np.argsort(rng.permutation(dataset.n_items)).astype(np.int64)
         self._progress = progress
         self._validation = validation
+        self.notes_: list[str] = []
         try:
             self._fit(dataset)
         finally:
@@ -262,6 +263,10 @@ class Recommender(abc.ABC):
             self._validation = None
         self._check_finite()
         return self
+
+    def fit_notes(self) -> list[str]:
+        """What the last fit had to do without, in plain words (no features found, no timestamps ...)."""
+        return list(getattr(self, "notes_", []))
 
     @property
     def seed(self) -> int:

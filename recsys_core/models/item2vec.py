@@ -104,6 +104,8 @@ class Item2Vec(FactorVectors, RankingModel):
         sentences = item_sequences(dataset, feedback)
         self.order_note_ = (None if dataset.has_timestamps else
                             f"'{dataset.name}' has no timestamps: item2vec reads each user's items in file order.")
+        if self.order_note_:
+            self.notes_.append(self.order_note_)
         epochs = int(self.epochs)
         model_ref = self
 

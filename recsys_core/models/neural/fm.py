@@ -42,6 +42,20 @@ def pairwise_interactions(torch, vectors, x):
     return 0.5 * (summed * summed - squared).sum(dim=1)
 
 
+def side_terms(x, vectors: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One side's share of the FM score: its summed vector and the terms that depend on that side only.
+
+    For a pair, ``score = w0 + bias_u + bias_i + vector_u . vector_i`` equals the FM over the concatenated
+    ``[x_user; x_item]``: the pairwise sum splits into user-item pairs (the dot product) and the pairs within
+    each side (``0.5 (|x v|^2 - x^2 . v^2)``, in the bias with the linear term).
+    """
+    x = sp.csr_matrix(x, dtype=np.float64)
+    vector = np.asarray(x @ vectors)
+    squares = np.asarray(x.multiply(x) @ (vectors * vectors))
+    bias = np.asarray(x @ weights).ravel() + 0.5 * ((vector * vector).sum(axis=1) - squares.sum(axis=1))
+    return vector, bias
+
+
 class FactorizationMachine(TorchRanker):
     """Second-order FM on [user one-hot, user features, item one-hot, item features]."""
 
@@ -121,6 +135,8 @@ class FactorizationMachine(TorchRanker):
         self.feature_note_ = (None if self.space_.n_item_features or self.space_.n_user_features else
                               f"fm found no user or item features in '{dataset.name}' and runs on user and item ids "
                               "only (a plain factorisation); load item genres/tags or user demographics to use them.")
+        if self.feature_note_:
+            self.notes_.append(self.feature_note_)
         super()._fit(dataset)
 
     def _fit_matrix(self, feedback):
@@ -219,16 +235,17 @@ class FactorizationMachine(TorchRanker):
         return "squared-error" if getattr(self, "predicts_ratings", True) and self.rates else "BPR"
 
     def _export(self, torch, network):
-        u, uq, ul, i, iq, il = (t.detach().cpu().numpy().astype(np.float64) for t in network.sides())
-        self.user_factors_, self.item_factors_ = u, i
-        # Terms of one side only: linear weights plus the pairs of that side's own features.
-        self.user_bias_ = ul + 0.5 * ((u * u).sum(1) - uq.sum(1))
-        self.item_bias_ = il + 0.5 * ((i * i).sum(1) - iq.sum(1))
+        def numpy(tensor):
+            return tensor.detach().cpu().numpy().astype(np.float64)
+
+        users, items = self._side_matrices()
+        user_v, user_w = numpy(network.user_v), numpy(network.user_w).ravel()
+        self.user_factors_, self.user_bias_ = side_terms(users, user_v, user_w)
+        self.item_factors_, self.item_bias_ = side_terms(items, numpy(network.item_v), numpy(network.item_w).ravel())
         self.global_bias_ = float(network.bias.detach())
-        # Kept for new users / items from features (no identity column).
-        n_users, n_items = self.dataset_.n_users, self.dataset_.n_items
-        self.user_feature_v_ = network.user_v.detach().cpu().numpy().astype(np.float64)[n_users:]
-        self.user_feature_w_ = network.user_w.detach().cpu().numpy().astype(np.float64).ravel()[n_users:]
+        # Kept for new users from demographics (the user side without its identity column).
+        n_users = self.dataset_.n_users
+        self.user_feature_v_, self.user_feature_w_ = user_v[n_users:], user_w[n_users:]
 
     # ------------------------------------------------------------- scoring
     def _score_users(self, user_idx):
@@ -288,8 +305,5 @@ class FactorizationMachine(TorchRanker):
                                  "it cannot place a user by demographics.")
         if row.nnz == 0:
             raise ColdStartError("None of these attributes is among the demographic values fm learnt from.")
-        x = row.toarray().ravel() / row.nnz
-        vector = x @ self.user_feature_v_
-        squares = (x * x) @ (self.user_feature_v_ ** 2)
-        bias = x @ self.user_feature_w_ + 0.5 * (vector @ vector - squares.sum())
-        return self.item_factors_ @ vector + self.item_bias_ + bias + self.global_bias_
+        vector, bias = side_terms(row / row.nnz, self.user_feature_v_, self.user_feature_w_)
+        return self.item_factors_ @ vector[0] + self.item_bias_ + bias[0] + self.global_bias_

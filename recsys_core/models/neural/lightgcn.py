@@ -9,9 +9,10 @@ with no weights and no non-linearity, and the final embedding is the mean over l
           \\hat y_{ui} = e_u^\\top e_i,\\qquad
           \\mathcal L = -\\sum \\log\\sigma(\\hat y_{ui} - \\hat y_{uj}) + \\lambda \\|E^{(0)}_{\\text{batch}}\\|^2
 
-Propagation is a ``torch.sparse`` product per layer. A new user folds in through the graph: their layer-0
-embedding is empty and each later layer averages the item embeddings of the layer before, normalised as the
-graph would normalise them, so no refit is needed.
+Propagation is a ``torch.sparse`` product per layer. A new user folds in against the fixed final item
+embeddings (the loop's logistic fold-in). Propagating the new user's own layers through the graph instead
+(their layer 0 empty) was tried and lost the taste: on the sample, five items of one planted genre gave 0 of
+10 recommendations of it that way against 9-10 of 10 with the fold-in.
 
 Reference: X. He, K. Deng, X. Wang, Y. Li, Y. Zhang and M. Wang, "LightGCN: Simplifying and Powering Graph
 Convolution Network for Recommendation", SIGIR 2020.
@@ -162,19 +163,7 @@ class LightGCN(TorchRanker):
         return bpr_loss(torch, (u * i).sum(dim=1), (u * j).sum(dim=1)) + float(self.l2) * penalty
 
     def _export(self, torch, network):
-        final, every = network.final(keep_layers=True)
+        final = network.final()
         n_users = network.n_users
         table = final.detach().cpu().numpy().astype(np.float64)
         self.user_factors_, self.item_factors_ = table[:n_users], table[n_users:]
-        # Item embeddings of layers 0..K-1: what a new user's layers 1..K average (fold-in through the graph).
-        self.item_layers_ = [layer.detach().cpu().numpy().astype(np.float64)[n_users:] for layer in every[:-1]]
-        self.item_degree_ = np.diff(self.train_matrix_.tocsc().indptr).astype(np.float64)
-
-    def _fold_in_vector(self, row):
-        items = row.indices
-        if len(items) == 0:
-            return np.zeros(self.item_factors_.shape[1])
-        # The new user's edge weights 1 / sqrt(d_u d_i), d_u = the number of their items.
-        weight = 1.0 / np.sqrt(len(items) * np.maximum(self.item_degree_[items], 1.0))
-        layers = [weight @ layer[items] for layer in self.item_layers_]  # e_u^(1..K); e_u^(0) = 0
-        return np.sum(layers, axis=0) / (len(self.item_layers_) + 1) if layers else np.zeros(self.item_factors_.shape[1])

@@ -38,8 +38,8 @@ class MFBCE(TorchRanker):
                     step=1e-5, fmt="%.6f", search=(1e-6, 1e-2), log=True),
               *training_params(), *feedback_params())
 
-    def __init__(self, factors: int = 64, negatives: int = 4, epochs: int = 30, learning_rate: float = 0.005,
-                 batch_size: int = 1024, weight_decay: float = 0.0, patience: int = 3, l2: float = 1e-4,
+    def __init__(self, factors: int = 64, negatives: int = 8, epochs: int = 30, learning_rate: float = 0.005,
+                 batch_size: int = 1024, weight_decay: float = 0.0, patience: int = 3, l2: float = 0.01,
                  feedback: str = "all", threshold: float | None = None, random_state: int = 0):
         self.factors = factors
         self.negatives = negatives

@@ -9,8 +9,8 @@ Rendle et al. (2020) showed that a well-tuned dot product matches or beats the l
 puts both side by side so the claim can be checked on the data at hand.
 
 Scoring runs the fused network in numpy from the exported weights (users in blocks, every item at once). A new
-user has no trained vectors and the network is not a dot product, so fold-in takes the mean of the trained
-users' vectors weighted by how many of the new user's items each of them took (a neighbourhood estimate).
+user has no trained vectors and the network is not a dot product, so fold-in takes the similarity-weighted mean
+of the vectors of the trained users most like the new one (a neighbourhood estimate).
 """
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class NeuMF(TorchRanker):
     )
 
     def __init__(self, factors: int = 32, mlp_layers: int = 64, n_layers: int = 2, negatives: int = 4,
-                 epochs: int = 25, learning_rate: float = 0.002, batch_size: int = 1024, weight_decay: float = 1e-6,
+                 epochs: int = 25, learning_rate: float = 0.003, batch_size: int = 2048, weight_decay: float = 1e-6,
                  patience: int = 3, feedback: str = "all", threshold: float | None = None, random_state: int = 0):
         self.factors = factors
         self.mlp_layers = mlp_layers
@@ -139,9 +139,23 @@ class NeuMF(TorchRanker):
         factors = self.user_gmf_.shape[1]
         return self._score_vectors(vectors[:, :factors], vectors[:, factors:])
 
+    #: Trained users a new user's vectors are averaged from (the most similar by co-taken items).
+    FOLD_IN_NEIGHBOURS = 20
+
     def _fold_in_vector(self, row):
-        """Mean of the trained users' vectors, weighted by how many of the new user's items each one took."""
-        overlap = np.asarray(self.train_matrix_[:, row.indices].sum(axis=1)).ravel()
+        """Mean of the vectors of the trained users most like the new one (cosine of taken items), by similarity.
+
+        Averaging over every user who took one of the items (weighted by overlap) was tried first and gave the
+        heavy users' generic taste (0 of 10 of a planted genre on the sample for five items of it).
+        """
+        items = row.indices
+        overlap = np.asarray(self.train_matrix_[:, items].getnnz(axis=1) if len(items) else
+                             np.zeros(self.train_matrix_.shape[0])).astype(np.float64).ravel()
         if overlap.sum() <= 0:
             return self.user_factors_.mean(axis=0)
-        return (overlap @ self.user_factors_) / overlap.sum()
+        activity = np.maximum(np.diff(self.train_matrix_.indptr), 1)
+        similarity = overlap / np.sqrt(activity * max(len(items), 1))
+        keep = np.argsort(-similarity, kind="stable")[: self.FOLD_IN_NEIGHBOURS]
+        keep = keep[similarity[keep] > 0]
+        weights = similarity[keep]
+        return (weights @ self.user_factors_[keep]) / weights.sum()

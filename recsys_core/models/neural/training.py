@@ -336,11 +336,16 @@ class TorchRanker(FactorVectors, RankingModel):
         return logistic_fold_in(self.item_factors_, getattr(self, "item_bias_", None), row.indices,
                                 reg=self._fold_in_reg())
 
+    #: Fold-in L2 relative to 1 / (typical trained user vector length)^2. Measured on the sample (five
+    #: popular items of one planted genre given, share of that genre in the top 10): LightGCN 0.3-0.8 at 1,
+    #: 0.9-1.0 at 0.1; MF-BCE 0.1-0.5 at 1, 0.2-0.7 at 0.1.
+    FOLD_IN_REG: ClassVar[float] = 0.1
+
     def _fold_in_reg(self) -> float:
-        """L2 of the fold-in: the inverse squared typical length of a trained user vector (keeps it in scale)."""
+        """L2 of the fold-in, scaled by the typical length of a trained user vector (keeps the new one in scale)."""
         lengths = np.linalg.norm(self.user_factors_, axis=1)
         typical = float(np.median(lengths[lengths > 0])) if (lengths > 0).any() else 1.0
-        return 1.0 / max(typical, 1e-3) ** 2
+        return self.FOLD_IN_REG / max(typical, 1e-3) ** 2
 
     def _fold_in_row(self, row):
         return self._score_rows(row, None)[0]

@@ -79,7 +79,7 @@ class TwoTower(TorchRanker):
 
     def __init__(self, factors: int = 64, hidden: int = 128, temperature: float = 0.1, id_dropout: float = 0.2,
                  text: str = "sbert", logq_correction: bool = True, epochs: int = 30, learning_rate: float = 0.003,
-                 batch_size: int = 512, weight_decay: float = 1e-6, patience: int = 4, feedback: str = "all",
+                 batch_size: int = 1024, weight_decay: float = 1e-6, patience: int = 4, feedback: str = "all",
                  threshold: float | None = None, random_state: int = 0):
         self.factors = factors
         self.hidden = hidden
@@ -114,6 +114,8 @@ class TwoTower(TorchRanker):
                               f"two-tower found no {' and no '.join(missing)} in '{dataset.name}': that tower runs on "
                               "ids only" + (" and cannot place a new item from its description." if
                                             "item genres/tags or descriptions" in missing else "."))
+        if self.feature_note_:
+            self.notes_.append(self.feature_note_)
         super()._fit(dataset)
 
     def _item_text_vectors(self, dataset) -> np.ndarray | None:
@@ -142,8 +144,6 @@ class TwoTower(TorchRanker):
     # ------------------------------------------------------------- network
     def _network(self, torch, train):
         nn = torch.nn
-        from .features import torch_csr
-
         device = self.context_.device
         users_x, items_x = self._inputs()
         text = None if self.text_vectors_ is None else torch.as_tensor(self.text_vectors_, device=device)
@@ -172,21 +172,20 @@ class TwoTower(TorchRanker):
                 super().__init__()
                 self.user = Tower(n_users, users_x.shape[1], 0)
                 self.item = Tower(n_items, items_x.shape[1], 0 if text is None else text.shape[1])
-                self.users_x = torch_csr(torch, users_x, device) if users_x.shape[1] else None
-                self.items_x = torch_csr(torch, items_x, device) if items_x.shape[1] else None
+                # Feature rows are small (labels, demographics): dense tables indexed per batch are much
+                # faster than sparse row selection (measured 3x on the sample's epoch).
+                self.users_x = torch.as_tensor(users_x.toarray(), device=device) if users_x.shape[1] else None
+                self.items_x = torch.as_tensor(items_x.toarray(), device=device) if items_x.shape[1] else None
                 self.text_x = text
 
-            def rows(self, matrix, index):
-                if matrix is None:
-                    return None
-                return torch.index_select(matrix, 0, index).to_dense()
-
             def users(self, index, keep):
-                return self.user(index, keep, self.rows(self.users_x, index), None)
+                rows = None if self.users_x is None else self.users_x[index]
+                return self.user(index, keep, rows, None)
 
             def items(self, index, keep):
                 text_rows = None if self.text_x is None else self.text_x[index]
-                return self.item(index, keep, self.rows(self.items_x, index), text_rows)
+                rows = None if self.items_x is None else self.items_x[index]
+                return self.item(index, keep, rows, text_rows)
 
         return TwoTowerNet()
 
