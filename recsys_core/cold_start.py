@@ -323,20 +323,32 @@ def from_demographics(model: Recommender, demographics: Mapping[str, object], n:
     """Recommendations for a new user known only by attributes: the mean scores of look-alike users."""
     label = label or model.name
     dataset = model.check_fitted()
+    description = ", ".join(f"{k} {v}" for k, v in demographics.items() if v not in (None, ""))
+    fallback = None
+    if model.can("new_user_features"):
+        # The model places the user from the attributes themselves (its user features), not from look-alikes.
+        try:
+            scores = np.asarray(model.demographic_scores(demographics), dtype=np.float64)
+        except ColdStartError as error:
+            fallback = f"{error} Training users with the same attributes stand in."
+        else:
+            top = _rank(_Unclipped(model), scores, n, np.array([], dtype=np.int64))
+            frame = model.items_frame(top, scores[top])
+            frame["reason"] = f"placed from your attributes ({description}) by the model's user features"
+            return ColdStartAnswer(label, frame, None)
     peers = matching_users(dataset, demographics)
     if len(peers) == 0:
         return ColdStartAnswer(label, None, "No training user has these attributes; widen the description.")
     peers = peers[:max_users]
     with np.errstate(all="ignore"):
         scores = np.nanmean(model.score_users(peers), axis=0)
-    description = ", ".join(f"{k} {v}" for k, v in demographics.items() if v not in (None, ""))
     top = _rank(model, scores, n, np.array([], dtype=np.int64))
     if len(top) == 0:
         return ColdStartAnswer(label, None, "This model could not score any item for these users.")
     frame = model.items_frame(top, scores[top])
     likers = (dataset.matrix[peers][:, top] >= default_relevance_threshold(dataset.rating_scale)).sum(axis=0)
     frame["reason"] = [f"{int(c)} of {len(peers)} users like you ({description}) rated it highly" for c in np.asarray(likers).ravel()]
-    return ColdStartAnswer(label, frame, None if model.personalises else
+    return ColdStartAnswer(label, frame, fallback if model.personalises else
                            f"{label} gives everyone the same list; the look-alike users do not change it.")
 
 

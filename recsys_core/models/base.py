@@ -20,7 +20,7 @@ from __future__ import annotations
 import abc
 import functools
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
 import pandas as pd
@@ -92,6 +92,7 @@ CAPABILITIES = (
     "reports_progress",     # calls the fit progress callback during long fits
     "trains_per_epoch",     # trained in epochs: reads the validation part (early stopping), keeps a loss history
     "serves_new_items",     # scores an item that had no training interaction from its features alone
+    "new_user_features",    # demographic_scores() places a new user from their attributes alone
 )
 
 #: Scores are rounded to this many decimals before ranking, so that two
@@ -134,6 +135,7 @@ class Recommender(abc.ABC):
     reports_progress: ClassVar[bool] = False
     trains_per_epoch: ClassVar[bool] = False
     serves_new_items: ClassVar[bool] = False
+    new_user_features: ClassVar[bool] = False
     #: How a recommendation is explained: "neighbours" (the rated items that led to it),
     #: "text" (words or meaning shared with the query), "popularity", "factors" or "" (no reason).
     explains_by: ClassVar[str] = ""
@@ -170,6 +172,7 @@ class Recommender(abc.ABC):
             "reports_progress": self_or_cls.reports_progress,
             "trains_per_epoch": self_or_cls.trains_per_epoch,
             "serves_new_items": self_or_cls.serves_new_items,
+            "new_user_features": self_or_cls.new_user_features,
         }
         if isinstance(self_or_cls, Recommender):
             declared.update(self_or_cls._instance_capabilities())
@@ -562,6 +565,14 @@ class Recommender(abc.ABC):
         return None
 
     # ----------------------------------------------------------- cold start
+    def demographic_scores(self, demographics: Mapping[str, object]) -> np.ndarray:
+        """Unclipped scores of every item for a new user known only by attributes (``new_user_features``).
+
+        Models that learn from user features override this; others raise :class:`ColdStartError` (cold start
+        then falls back to the training users with the same attributes).
+        """
+        raise ColdStartError(f"{self.name} does not read user attributes.")
+
     def fold_in(self, item_idx: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         """Unclipped scores of every item for a new user who rated only ``item_idx``.
 

@@ -321,3 +321,18 @@ def test_fold_in_is_fast_and_follows_the_given_items(sample, fitted_on_sample, n
     scores[liked] = -np.inf
     top = np.argsort(-scores)[:10]
     assert np.mean(truth[top] == genre) >= 0.5, (name, truth[top])
+
+
+def test_cold_start_by_demographics_goes_through_the_feature_models_own_user_side(sample, fitted_on_sample):
+    from recsys_core import cold_start
+
+    gender = sample.users["gender"].iloc[0]
+    for name in ("two-tower", "fm"):
+        model = fitted_on_sample[name]
+        assert model.can("new_user_features")
+        answer = cold_start.from_demographics(model, {"gender": gender, "age": 30}, n=5)
+        assert answer.recommendations is not None and len(answer.recommendations) == 5
+        assert answer.recommendations["reason"].str.contains("placed from your attributes").all()
+    # A model without user features still answers, from look-alike users.
+    answer = cold_start.from_demographics(fitted_on_sample["mf-bce"], {"gender": gender}, n=5)
+    assert answer.recommendations["reason"].str.contains("users like you").all()

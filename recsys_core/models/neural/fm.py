@@ -62,6 +62,7 @@ class FactorizationMachine(TorchRanker):
     name = "fm"
     family = "Embedding models (torch, features)"
     uses_features = True
+    new_user_features = True  # demographic_scores, when the data has user attributes (see _instance_capabilities)
     predicts_ratings = True  # with task="ratings" (or "auto" on a ratings file); see _instance_capabilities
     formula = (
         r"\hat y(x) = w_0 + \sum_f w_f x_f + \tfrac12\sum_k\Big[\big(\sum_f v_{fk}x_f\big)^2 - \sum_f v_{fk}^2x_f^2\Big],"
@@ -115,7 +116,9 @@ class FactorizationMachine(TorchRanker):
         return "ranking" if dataset is not None and dataset.implicit else "ratings"
 
     def _instance_capabilities(self):
-        return {"predicts_ratings": self._resolved_task() == "ratings"}
+        space = getattr(self, "space_", None)
+        return {"predicts_ratings": self._resolved_task() == "ratings",
+                "new_user_features": bool(self.use_features) and (space is None or space.n_user_features > 0)}
 
     @property
     def rates(self) -> bool:

@@ -47,6 +47,7 @@ class TwoTower(TorchRanker):
     loss_name = "softmax"
     family = "Embedding models (torch, features)"
     uses_features = True
+    new_user_features = True  # demographic_scores, when the data has user attributes (see _instance_capabilities)
     reads_text = False  # the item text is a feature of the items, not a query: free text goes through fold-in
     serves_new_items = True
     formula = (
@@ -98,6 +99,13 @@ class TwoTower(TorchRanker):
 
     fit_note = ("Trained with torch on the CPU; the first fit on a catalogue encodes the item texts with "
                 "MiniLM (cached on disk afterwards).")
+
+    def _instance_capabilities(self):
+        space = getattr(self, "space_", None)
+        if space is None:
+            return {}
+        return {"new_user_features": space.n_user_features > 0,
+                "serves_new_items": space.n_item_features > 0 or self.text_vectors_ is not None}
 
     # ------------------------------------------------------------- features
     def _fit(self, dataset):
