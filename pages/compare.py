@@ -40,6 +40,12 @@ evidence = split_evidence(data.fingerprint, current.split_method, repr(sorted(cu
                           training.splits_for(data, current.split_method, current.split_params))
 for sentence in ui.results_view("reading", current, table, k, n_folds, evidence=evidence) if k else []:
     st.markdown(f"- {sentence}")
+if k:  # what the embedding models add over the simple strong ones (capabilities, not names)
+    per_epoch = {label for label, model in current.models.items() if model.can("trains_per_epoch")}
+    classic = {label for label, model in current.models.items() if model.family.startswith("Ranking")}
+    lesson = reading.embedding_lesson(table, k, per_epoch, classic)
+    if lesson:
+        st.markdown(f"- {lesson}")
 
 # ------------------------------------------------------------------ table
 st.subheader("Results table", divider="gray")

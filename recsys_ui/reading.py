@@ -409,3 +409,32 @@ def reading(table: pd.DataFrame, k: int, n_folds: int = 1, evidence: Evidence | 
             "Choose k-fold cross-validation on the Train page to see the spread across folds."
         )
     return sentences
+
+
+def embedding_lesson(table: pd.DataFrame, k: int, trained_per_epoch: set[str], classic: set[str],
+                     tuned: set[str] = frozenset()) -> str | None:
+    """Whether the models trained per epoch beat the classic factor / linear models here, said plainly.
+
+    The lesson of Dacrema et al. (2019) and Rendle et al. (2020): a neural model is often no better than a
+    well-tuned matrix factorisation or EASE. ``trained_per_epoch``: the labels of models trained in epochs
+    (the ``trains_per_epoch`` capability); ``classic``: the strongest simple baselines present (EASE, ALS);
+    ``tuned``: labels whose parameters were tuned. None when there is nothing to compare.
+    """
+    ndcg = _mean(table, "ndcg", k)
+    neural = [m for m in ndcg.index if m in trained_per_epoch]
+    baselines = [m for m in ndcg.index if m in classic]
+    if not neural or not baselines:
+        return None
+    best_base = ndcg[baselines].idxmax()
+    base_value = ndcg[best_base]
+    beat = [m for m in neural if ndcg[m] > base_value and not _same(ndcg[m], base_value)]
+    untuned_base = "" if best_base in tuned else f" (untuned: tune {_name(best_base)} too before concluding)"
+    if not beat:
+        return (f"No embedding model trained per epoch beats {_name(best_base)} ({base_value:.3f} NDCG@{k}"
+                f"{untuned_base}): on this data {_names(neural)} add nothing over a simple, fast model — a common "
+                "finding (Dacrema et al. 2019; Rendle et al. 2020). Check whether a gap is real in \"Is the "
+                "difference real?\" below.")
+    best = max(beat, key=lambda m: ndcg[m])
+    return (f"{_names(beat)} {'beats' if len(beat) == 1 else 'beat'} {_name(best_base)} ({base_value:.3f}) on "
+            f"NDCG@{k}, best {_name(best)} with {ndcg[best]:.3f}{untuned_base}; a neural model often does not, "
+            "so check the gap in \"Is the difference real?\" below before believing it.")
