@@ -158,9 +158,24 @@ def tune(
     def objective(trial: "optuna.Trial") -> float:
         params = {**fixed, **{param.name: param.suggest(trial) for param in space}}
         started = time.perf_counter()
+
+        def report_epoch(event) -> None:
+            # Models trained per epoch report their validation score each epoch (FitEvent): a trial whose
+            # curve is below the median of earlier trials at the same epoch stops there (Optuna's pruner).
+            if event.epoch is None or event.validation is None:
+                return
+            trial.report(float(event.validation), int(event.epoch))
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned at epoch {event.epoch}")
+
         try:
             _, frame = evaluate_fold(ModelSpec(model, params), split, ks=(int(k),),
-                                     relevance_threshold=relevance_threshold)
+                                     relevance_threshold=relevance_threshold,
+                                     fit_progress=report_epoch if per_epoch else None)
+        except optuna.TrialPruned:
+            rows.append({"number": trial.number, "value": math.nan, "state": "pruned",
+                         "seconds": time.perf_counter() - started, **trial.params})
+            raise
         except Exception as error:  # noqa: BLE001 -- a bad corner of the space fails one trial, not the search
             result.errors.append(f"trial {trial.number}: {type(error).__name__}: {error}")
             rows.append({"number": trial.number, "value": math.nan, "state": "failed",
@@ -184,8 +199,12 @@ def tune(
             trial_done(result, trial.number + 1, n_trials)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    per_epoch = REGISTRY[model].trains_per_epoch
+    # Pruning only where there is a per-epoch curve to prune on; the first trials always run to the end.
+    pruner = (optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=3) if per_epoch
+              else optuna.pruners.NopPruner())
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=int(seed)),
-                                study_name=f"{model}-{metric}@{k}")
+                                pruner=pruner, study_name=f"{model}-{metric}@{k}")
     result.study = study
     # The first trial is the model's defaults (with the fixed parameters): tuning can then only improve on them.
     defaults = {**REGISTRY[model]().get_params(), **fixed}

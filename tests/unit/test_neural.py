@@ -336,3 +336,18 @@ def test_cold_start_by_demographics_goes_through_the_feature_models_own_user_sid
     # A model without user features still answers, from look-alike users.
     answer = cold_start.from_demographics(fitted_on_sample["mf-bce"], {"gender": gender}, n=5)
     assert answer.recommendations["reason"].str.contains("users like you").all()
+
+
+def test_the_tuner_prunes_trials_of_models_trained_per_epoch_on_their_validation_curve():
+    from recsys_core.evaluation.tuning import tune
+
+    dataset = two_taste_data(n_users=120)
+    train = make_splits(dataset, "random", seed=0)[0].train
+    result = tune(train, "mf-bce", n_trials=8, seed=0, k=5,
+                  fixed_params={"epochs": 8, "patience": 0})
+    states = result.trials["state"].value_counts().to_dict()
+    assert states.get("complete", 0) >= 3  # the start-up trials run to the end
+    assert set(states) <= {"complete", "pruned", "failed"}
+    pruned = [t for t in result.study.trials if t.state.name == "PRUNED"]
+    assert all(len(t.intermediate_values) >= 1 for t in pruned)
+    assert np.isfinite(result.best_value)

@@ -101,8 +101,8 @@ class NeuMF(TorchRanker):
         return bce_loss(torch, network(users, items), labels)
 
     def _export(self, torch, network):
-        def numpy(tensor):
-            return tensor.detach().cpu().numpy().astype(np.float64)
+        def numpy(tensor):  # float32: the numpy network is the scoring hot path (users x items x hidden)
+            return tensor.detach().cpu().numpy().astype(np.float32)
 
         self.user_gmf_, self.item_gmf_ = numpy(network.user_gmf.weight), numpy(network.item_gmf.weight)
         self.user_mlp_, self.item_mlp_ = numpy(network.user_mlp.weight), numpy(network.item_mlp.weight)
@@ -121,6 +121,7 @@ class NeuMF(TorchRanker):
         item_part = self.item_mlp_ @ first_w[:, factors:].T + first_b  # (items, h1)
         h_out, b_out = self.output_
         out = np.empty((len(user_gmf), n_items))
+        user_gmf, user_mlp = np.asarray(user_gmf, np.float32), np.asarray(user_mlp, np.float32)
         step = max(1, _SCORE_CELLS // max(1, n_items * first_w.shape[0]))
         for start in range(0, len(user_gmf), step):
             stop = min(start + step, len(user_gmf))

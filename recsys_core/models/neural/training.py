@@ -42,6 +42,9 @@ TORCH_INSTALL = "pip install torch==2.13.0 (the CPU build; a plain `pip install 
 
 #: Cut-off of the validation metric (NDCG@10, as the comparison's default).
 VALIDATION_K = 10
+#: Validation users scored after each epoch (a seeded subset beyond this), so validation stays a small part
+#: of an epoch on large data (NCF's network scores the whole catalogue for each of them).
+MAX_VALIDATION_USERS = 1000
 
 
 def torch_available() -> bool:
@@ -299,7 +302,12 @@ class TorchRanker(FactorVectors, RankingModel):
         if not keep.any():
             return None
         _, first = np.unique(users[keep], return_index=True)  # one target per user
-        return users[keep][first], items[keep][first]
+        users, items = users[keep][first], items[keep][first]
+        if len(users) > MAX_VALIDATION_USERS:  # a fixed seeded subset: the same users every epoch
+            chosen = np.sort(np.random.default_rng([self.seed, 31337]).choice(len(users), MAX_VALIDATION_USERS,
+                                                                             replace=False))
+            users, items = users[chosen], items[chosen]
+        return users, items
 
     def _validate(self, targets) -> float | None:
         if targets is None:
