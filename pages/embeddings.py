@@ -19,9 +19,8 @@ st.caption("Models that learn a vector per item (or user) place similar ones clo
 controls = st.columns([1.2, 2, 2, 2])
 kind = controls[0].segmented_control("Show", ["items", "users"], default="items", required=True, key="emb_kind",
                                      format_func=str.capitalize, persist_state="session")
-test = (lambda m: m.item_embeddings() is not None) if kind == "items" else (lambda m: m.user_embeddings() is not None)
-with st.spinner("Looking for models with vectors…"):
-    candidates = lists.models_with(current, test)
+capability = "item_embeddings" if kind == "items" else "user_embeddings"
+candidates = lists.models_with(current, capability)
 if not candidates:
     without = ", ".join(ui.md(label) for label in current.labels)
     ui.empty_state(

@@ -12,17 +12,11 @@ from recsys_core.models import Recommender
 
 from .training import Results
 from . import fmt
-from .ui import log, md
+from .ui import md
 
-def models_with(current: Results, test: Callable[[Recommender], bool]) -> dict[str, Recommender]:
-    out = {}
-    for label, model in current.models.items():
-        try:
-            if test(model):
-                out[label] = model
-        except Exception:  # noqa: BLE001 -- a model that cannot answer simply is not offered
-            log.exception("checking %s", label)
-    return out
+def models_with(current: Results, capability: str) -> dict[str, Recommender]:
+    """The trained models that have ``capability`` (their own instance's answer: no probing)."""
+    return {label: model for label, model in current.models.items() if model.can(capability)}
 
 
 def side_by_side(frames: dict[str, pd.DataFrame | None], n: int, column: str = "title",
