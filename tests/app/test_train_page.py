@@ -103,3 +103,18 @@ def test_train_page_without_data_offers_the_sample():
     next(b for b in at.button if b.label == "Use the bundled sample").click().run()
     assert not at.exception
     assert at.multiselect(key="train_models").value  # the page is there now
+
+
+def test_an_embedding_model_trains_with_its_loss_curve_and_shows_on_the_embeddings_page(small_app):
+    at = train(small_app, ["lightgcn", "popular"], **{"lightgcn.epochs": 4})
+    assert not at.error, texts(at.error)
+    assert trained_models(at) == ["lightgcn", "popular"]
+    assert any(s.value == "Training curves" for s in at.subheader)
+    assert any("kept epoch" in text for text in texts(at.caption))
+    runs = {run.name: run for run in at.session_state["runs"].values()}
+    history = runs["lightgcn"].history
+    assert list(history["epoch"]) == [1, 2, 3, 4] and history["loss"].notna().all()
+    assert not len(runs["popular"].history)
+    at.switch_page("pages/embeddings.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "lightgcn" in str([s.options for s in at.selectbox])
