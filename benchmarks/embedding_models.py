@@ -68,12 +68,14 @@ def main() -> None:
     parser.add_argument("--users")
     parser.add_argument("--models", default=",".join(EMBEDDING))
     parser.add_argument("--skip-generated", action="store_true")
+    parser.add_argument("--skip-sample", action="store_true")
     args = parser.parse_args()
     models = [name for name in args.models.split(",") if name]
     if args.ratings:
         run(data.load_dataset(args.ratings, items=args.items, users=args.users), models)
         return
-    run(data.load_sample(), models)
+    if not args.skip_sample:
+        run(data.load_sample(), models)
     if not args.skip_generated:
         run(generated_dataset(), models)
 
