@@ -282,9 +282,6 @@ def test_the_planted_genre_shows_in_each_models_similar_items(sample, fitted_on_
 def test_two_tower_serves_a_brand_new_item_from_its_features(sample, fitted_on_sample):
     model = fitted_on_sample["two-tower"]
     genre_of = sample.items.set_index("item")["genre_truth"]
-    fans = {}
-    truth_users = sample.users["segment"].astype(str).to_numpy() if "segment" in sample.users.columns else None
-    assert truth_users is not None
     # A new item described like the catalogue's items of one planted genre.
     target = sample.items[sample.items["genre_truth"] == genre_of.iloc[0]].iloc[0]
     scores = model.new_item_scores({"title": "A brand-new film", "genres": target["genres"],

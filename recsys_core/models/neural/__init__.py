@@ -16,10 +16,10 @@ from .fm import FactorizationMachine
 from .lightgcn import LightGCN
 from .mf_bce import MFBCE
 from .ncf import NeuMF
-from .training import TORCH_INSTALL, require_torch, torch_available
+from .training import TORCH_INSTALL, require_torch
 from .two_tower import TwoTower
 
 MODELS = (MFBCE, NeuMF, TwoTower, LightGCN, FactorizationMachine)
 
 __all__ = ["MODELS", "MFBCE", "NeuMF", "TwoTower", "LightGCN", "FactorizationMachine", "TORCH_INSTALL",
-           "require_torch", "torch_available"]
+           "require_torch"]

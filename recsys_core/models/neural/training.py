@@ -26,7 +26,6 @@ model's data set is the whole training part, as for every other model.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import time
 from typing import Any, ClassVar
 
@@ -45,11 +44,6 @@ VALIDATION_K = 10
 #: Validation users scored after each epoch (a seeded subset beyond this), so validation stays a small part
 #: of an epoch on large data (NCF's network scores the whole catalogue for each of them).
 MAX_VALIDATION_USERS = 1000
-
-
-def torch_available() -> bool:
-    """Whether torch can be imported here (without importing it)."""
-    return importlib.util.find_spec("torch") is not None
 
 
 def require_torch(model_name: str):
