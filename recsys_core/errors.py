@@ -49,3 +49,7 @@ class ModelDivergedError(RecsysError, ArithmeticError):
 
 class FeedbackKindError(RecsysError, ValueError):
     """A model cannot learn from this kind of feedback (a rating model given counts); the message says what fits."""
+
+
+class ModelBusyError(RecsysError, RuntimeError):
+    """A model is being fitted: it cannot be changed (e.g. forget a user) until the fit ends."""

@@ -65,6 +65,7 @@ from .metadata import _items_from_table, _load_metadata, _users_from_table
 from .parsing import _load_table
 from .ratings import _load_ratings
 from .reading import _read_text
+from .removal import user_positions, without_users
 from .validation import MalformedLinesError
 
 __all__ = [
@@ -78,6 +79,8 @@ __all__ = [
     "read_users",
     "load_dataset",
     "load_sample",
+    "user_positions",
+    "without_users",
     "TOP_BOOK_TAGS",
 ]
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import Dataset
-from ..errors import ColdStartError, ModelDivergedError, ModelMemoryError, NotFittedError
+from ..errors import ColdStartError, ModelBusyError, ModelDivergedError, ModelMemoryError, NotFittedError
 from ..system import DEFAULT_CONTEXT, FitContext
 from . import memory
 from ._topn import top_rows
@@ -93,6 +93,7 @@ CAPABILITIES = (
     "trains_per_epoch",     # trained in epochs: reads the validation part (early stopping), keeps a loss history
     "serves_new_items",     # scores an item that had no training interaction from its features alone
     "new_user_features",    # demographic_scores() places a new user from their attributes alone
+    "forgets_users",        # forget_users() removes users from the fitted state without a full refit
 )
 
 #: Scores are rounded to this many decimals before ranking, so that two
@@ -136,6 +137,12 @@ class Recommender(abc.ABC):
     trains_per_epoch: ClassVar[bool] = False
     serves_new_items: ClassVar[bool] = False
     new_user_features: ClassVar[bool] = False
+    forgets_users: ClassVar[bool] = False
+    #: With ``forgets_users``: True when the update equals a refit without the users (to 1e-6 on the scores);
+    #: False when it is a partial update (ALS re-solves its item side only) whose result a refit does not reproduce.
+    forgets_exactly: ClassVar[bool] = True
+    #: How forgetting a user works for this model, in plain words (shown beside "incremental" or "refit").
+    forget_explanation: ClassVar[str] = "refitted on the data without the user (no incremental update)."
     #: How a recommendation is explained: "neighbours" (the rated items that led to it),
     #: "text" (words or meaning shared with the query), "popularity", "factors" or "" (no reason).
     explains_by: ClassVar[str] = ""
@@ -173,6 +180,7 @@ class Recommender(abc.ABC):
             "trains_per_epoch": self_or_cls.trains_per_epoch,
             "serves_new_items": self_or_cls.serves_new_items,
             "new_user_features": self_or_cls.new_user_features,
+            "forgets_users": self_or_cls.forgets_users,
         }
         if isinstance(self_or_cls, Recommender):
             declared.update(self_or_cls._instance_capabilities())
@@ -259,11 +267,13 @@ class Recommender(abc.ABC):
         self._progress = progress
         self._validation = validation
         self.notes_: list[str] = []
+        self._fit_running = True  # forget_users() refuses meanwhile (a half-fitted model has nothing to forget from)
         try:
             self._fit(dataset)
         finally:
             self._progress = None
             self._validation = None
+            self._fit_running = False
         self._check_finite()
         return self
 
@@ -290,7 +300,51 @@ class Recommender(abc.ABC):
         state = dict(self.__dict__)
         state.pop("_progress", None)
         state.pop("_validation", None)
+        state.pop("_fit_running", None)
         return state
+
+    # ------------------------------------------------------------- forgetting
+    def forget_users(self, dataset: Dataset, removed: np.ndarray) -> "Recommender":
+        """A fitted model that no longer holds the users at ``removed``; ``self`` is never changed.
+
+        Parameters
+        ----------
+        dataset : Dataset
+            This model's training data without those users (``recsys_core.data.without_users(model.dataset_,
+            ids)``): the remaining users in order, the same item vocabulary.
+        removed : ndarray of int
+            The removed users' indices in the *current* training data.
+
+        Models that can (``forgets_users``) update a copy of their learnt state (see
+        :attr:`forget_explanation`); the others refit a clone on ``dataset`` with the same parameters and
+        seed. The copy is only returned once complete, so a failure leaves the caller's model as it was.
+        """
+        import copy
+
+        current = self.check_fitted()
+        if getattr(self, "_fit_running", False):
+            raise ModelBusyError(f"{self.name} is being fitted right now; forget the user once the fit has ended.")
+        removed = np.unique(np.asarray(removed, dtype=np.int64))
+        if dataset.n_items != current.n_items or dataset.n_users != current.n_users - len(removed):
+            raise ValueError("forget_users needs the training data without exactly the removed users "
+                             "(recsys_core.data.without_users).")
+        if not self.can("forgets_users"):
+            return self.clone().fit(dataset, context=getattr(self, "context_", None))
+        model = copy.deepcopy(self)
+        keep = np.ones(current.n_users, dtype=bool)
+        keep[removed] = False
+        model._forget(dataset, removed, keep)
+        model.dataset_ = dataset
+        model._check_finite()
+        return model
+
+    def _forget(self, dataset: Dataset, removed: np.ndarray, keep: np.ndarray) -> None:
+        """Update this (copied) model's state for ``dataset`` = its data without users ``removed``.
+
+        ``keep`` is the boolean mask of the remaining users over the old user indices. Only called for
+        models declaring ``forgets_users``; ``dataset_`` is replaced by the caller afterwards.
+        """
+        raise NotImplementedError(f"{self.name} declares forgets_users but does not implement _forget.")
 
     #: Learnt arrays that must be finite after a fit (a diverged SGD leaves NaN or inf in them).
     finite_state: ClassVar[tuple[str, ...]] = ()

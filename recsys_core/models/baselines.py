@@ -137,8 +137,15 @@ class MostPopular(Recommender):
     def __init__(self, random_state: int = 0):
         self.random_state = random_state
 
+    forgets_users = True
+    forget_explanation = "each item's count loses the removed users' interactions (exact: a count is a sum)."
+
     def _fit(self, dataset: Dataset) -> None:
         self.popularity_ = dataset.item_counts.astype(np.float64)
+
+    def _forget(self, dataset, removed, keep):
+        gone = self.dataset_.matrix[removed]
+        self.popularity_ = self.popularity_ - np.bincount(gone.indices, minlength=len(self.popularity_))
 
     def _score_users(self, user_idx):
         return np.broadcast_to(self.popularity_, (len(user_idx), len(self.popularity_))).copy()

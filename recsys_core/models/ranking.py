@@ -36,7 +36,7 @@ from ..dataset import Dataset
 from ..system import blas_single_thread
 from . import memory
 from .base import FactorVectors, Recommender
-from .feedback import fold_in_weight, interaction_matrix, ratings_to_row
+from .feedback import fold_in_weight, interaction_matrix, ratings_to_row, resolve_weighting
 from ._neighbours import top_k_rows
 from .params import Param, factors_param, feedback_params, weighting_param
 
@@ -59,6 +59,26 @@ class RankingModel(Recommender):
         self._fit_matrix(self.feedback_)
 
     def _fit_matrix(self, feedback: sp.csr_matrix) -> None:
+        raise NotImplementedError
+
+    def _instance_capabilities(self):
+        # Incremental forgetting assumes 0/1 feedback: the other weightings are scaled to mean 1 over every
+        # stored cell (and BM25/TF-IDF weigh by counts over all users), so removing one user changes every cell.
+        if not type(self).forgets_users or not self.is_fitted:
+            return {}
+        return {"forgets_users": resolve_weighting(self.dataset_, getattr(self, "weighting", "binary")) == "binary"}
+
+    def _forget(self, dataset, removed, keep):
+        old = self.feedback_
+        self.feedback_ = interaction_matrix(dataset, self.feedback, self.threshold,
+                                            getattr(self, "weighting", "binary"))
+        self.fold_in_weight_ = fold_in_weight(self.feedback_)
+        self.popularity_ = np.asarray(self.feedback_.sum(axis=0)).ravel().astype(np.float64)
+        self.fallback_users_ = int((np.diff(self.feedback_.indptr) == 0).sum())
+        self._forget_matrix(old[removed], removed, keep)
+
+    def _forget_matrix(self, gone: sp.csr_matrix, removed: np.ndarray, keep: np.ndarray) -> None:
+        """Update the learnt state given the removed users' feedback rows ``gone`` (``feedback_`` is the new one)."""
         raise NotImplementedError
 
     def _score_rows(self, rows: sp.csr_matrix, user_idx: np.ndarray | None) -> np.ndarray:
@@ -219,6 +239,50 @@ class ItemKNNCosine(_ItemNeighbourhood):
         # W[i, j] = s_ij where i is among j's neighbours, i.e. the transpose.
         self.weights_ = self.neighbours_.T.tocsr()
 
+    forgets_users = True
+    forget_explanation = (
+        "the removed users leave the co-occurrence counts and item norms; the similarity rows of the items they "
+        "took are recomputed, and every other row only in those items' columns (its other entries cannot "
+        "change: a smaller norm only raises those similarities), then each row keeps its k best again. "
+        "Exact: equal to a refit. 0/1 feedback only; with count weightings it refits.")
+
+    def _forget_matrix(self, gone, removed, keep):
+        touched = np.unique(gone.indices)
+        if not len(touched):
+            return
+        items = self.feedback_.T.tocsr().astype(np.float64)
+        norms = np.sqrt(np.asarray(items.multiply(items).sum(axis=1)).ravel())
+        n_items = items.shape[0]
+        # Columns of the touched items in every row (their norms changed), and the touched rows in full; the
+        # expression is _fit_matrix's to the last rounding, so ties at a row's k-th value fall the same way.
+        columns = (items @ items[touched].T).toarray()
+        columns = columns / (norms[:, None] * norms[touched][None, :] + self.shrink + 1e-12)
+        columns[touched, np.arange(len(touched))] = 0.0
+        rows = (items[touched] @ items.T).toarray()
+        rows = rows / (norms[touched][:, None] * norms[None, :] + self.shrink + 1e-12)
+        rows[np.arange(len(touched)), touched] = 0.0
+        is_touched = np.zeros(n_items, dtype=bool)
+        is_touched[touched] = True
+        kept = self.neighbours_.tocoo()
+        stay = ~is_touched[kept.row] & ~is_touched[kept.col]
+        # Candidates per row: its kept entries outside the touched columns, the touched columns' new values
+        # and, for a touched row, all of it. Each row keeps its k largest positive ones, ties to the lowest
+        # columns (top_k_rows' rule), sorted without a dense items x items block.
+        other = ~is_touched
+        column_rows, column_cols = np.nonzero((columns > 0) & other[:, None])
+        row_rows, row_cols = np.nonzero(rows > 0)
+        row = np.concatenate([kept.row[stay], column_rows, touched[row_rows]])
+        col = np.concatenate([kept.col[stay], touched[column_cols], row_cols])
+        value = np.concatenate([kept.data[stay], columns[column_rows, column_cols], rows[row_rows, row_cols]])
+        order = np.lexsort((col, -value, row))
+        row, col, value = row[order], col[order], value[order]
+        starts = np.searchsorted(row, np.arange(n_items))
+        chosen = np.arange(len(row)) - starts[row] < int(self.k)
+        neighbours = sp.csr_matrix((value[chosen], (row[chosen], col[chosen])), shape=(n_items, n_items))
+        neighbours.sort_indices()
+        self.neighbours_ = neighbours
+        self.weights_ = self.neighbours_.T.tocsr()
+
     def item_similarity_rows(self, item_idx):
         return self.neighbours_[np.asarray(item_idx)].toarray()
 
@@ -322,9 +386,41 @@ class EASE(_ItemNeighbourhood):
         with blas_single_thread():  # the same numbers whatever else the process runs (see recsys_core.system.BLAS_LOCK)
             inverse = np.linalg.inv(gram)
         del gram
+        self.inverse_diagonal_ = np.diag(inverse).copy()  # with B, all of P: what forgetting a user updates
         weights = inverse / (-np.diag(inverse))[None, :]
         weights[np.diag_indices(n_items)] = 0.0
         self.weights_ = weights
+
+    forgets_users = True
+    forget_explanation = (
+        "the Gram matrix loses the removed users' rows, G' = G - U^T U, and its inverse is updated by the "
+        "Woodbury identity, P' = P + P U^T (I - U P U^T)^{-1} U P (P is rebuilt from B and its diagonal): "
+        "n_items^2 x users work instead of an n_items^3 inversion. Exact up to rounding (equal to a refit to 1e-6).")
+
+    def _instance_capabilities(self):
+        capabilities = super()._instance_capabilities()
+        if self.is_fitted and not hasattr(self, "inverse_diagonal_"):  # pickled before it was kept
+            capabilities["forgets_users"] = False
+        return capabilities
+
+    def _forget_matrix(self, gone, removed, keep):
+        if not gone.nnz:
+            return
+        n_items = self.weights_.shape[0]
+        diagonal = self.inverse_diagonal_
+        inverse = self.weights_ * (-diagonal)[None, :]
+        inverse[np.diag_indices(n_items)] = diagonal
+        rows = gone.astype(np.float64)
+        with blas_single_thread():
+            up = np.asarray((rows @ inverse))  # U P, users x items (P is symmetric: P U^T is its transpose)
+            middle = np.eye(rows.shape[0]) - np.asarray(up @ rows.T.toarray())
+            inverse += up.T @ np.linalg.solve(middle, up)
+        del up
+        diagonal = np.diag(inverse).copy()
+        inverse /= (-diagonal)[None, :]
+        inverse[np.diag_indices(n_items)] = 0.0
+        self.inverse_diagonal_ = diagonal
+        self.weights_ = inverse
 
 
 class _ImplicitFactorModel(FactorVectors, RankingModel):
@@ -409,6 +505,27 @@ class ALS(_ImplicitFactorModel):
             model = self.implicit_model()
             model.fit(feedback, show_progress=False, callback=self._progress_callback(int(self.iterations)))
         self.model_ = model
+        self.user_factors_ = np.asarray(model.user_factors, dtype=np.float64)
+        self.item_factors_ = np.asarray(model.item_factors, dtype=np.float64)
+
+    forgets_users = True
+    forgets_exactly = False
+    forget_explanation = (
+        "the removed users' vectors are dropped and every item vector is solved again, exactly (implicit's "
+        "Cholesky least squares, float32), against the remaining users' fixed vectors: one ALS half-step. "
+        "Equal to that solve done in numpy to 1e-4 (float32). The other users' vectors are kept as fitted, so "
+        "the removed users' influence through them stays (second order); a refit from scratch lands on another "
+        "factorisation and is compared by its lists, not its scores. 0/1 feedback only; with count weightings it refits.")
+
+    def _forget_matrix(self, gone, removed, keep):
+        model = self.model_
+        model.user_factors = np.ascontiguousarray(np.asarray(model.user_factors)[keep])
+        model._XtX = model._YtY = model._user_norms = model._item_norms = None
+        with blas_single_thread():
+            items = np.arange(self.feedback_.shape[1])
+            model.item_factors = np.ascontiguousarray(
+                model.recalculate_item(items, self.feedback_.T.tocsr().astype(np.float32)), dtype=model.dtype)
+        model._XtX = model._YtY = model._user_norms = model._item_norms = None
         self.user_factors_ = np.asarray(model.user_factors, dtype=np.float64)
         self.item_factors_ = np.asarray(model.item_factors, dtype=np.float64)
 
