@@ -438,3 +438,38 @@ def embedding_lesson(table: pd.DataFrame, k: int, trained_per_epoch: set[str], c
     return (f"{_names(beat)} {'beats' if len(beat) == 1 else 'beat'} {_name(best_base)} ({base_value:.3f}) on "
             f"NDCG@{k}, best {_name(best)} with {ndcg[best]:.3f}{untuned_base}; a neural model often does not, "
             "so check the gap in \"Is the difference real?\" below before believing it.")
+
+
+def group_gap_sentence(gap, grouping, min_users: int = 10) -> str:
+    """One model's gap between its worst- and best-served groups of users, in words, with the interval.
+
+    ``gap`` is a :class:`recsys_core.evaluation.groups.GroupGap` (worst minus best), ``grouping`` the
+    :class:`~recsys_core.evaluation.groups.Grouping` it came from: "als serves users aged 50 and over with
+    0.050 lower NDCG@10 than users aged under 25 (0.310 against 0.360; 95% CI of the gap 0.012 to 0.088;
+    120 and 210 users)".
+    """
+    label = metric_label(f"{gap.metric}@{gap.k}" if gap.k is not None else gap.metric)
+    size = abs(gap.difference)
+    higher = higher_is_better(gap.metric)
+    direction = "lower" if gap.difference < 0 else "higher"
+    if higher is False and direction == "higher":
+        direction = "higher (worse)"
+    worst, best = grouping.phrase(gap.first), grouping.phrase(gap.second)
+    # The interval of the gap as the sentence states it (how much lower, or how much higher).
+    low, high = (-gap.high, -gap.low) if gap.difference < 0 else (gap.low, gap.high)
+    interval = (f"{gap.level:.0%} CI of the gap {_signed(low)} to {_signed(high)}")
+    users = f"{fmt.count(gap.first_users)} and {fmt.count(gap.second_users)} users"
+    if _same(gap.first_value, gap.second_value):
+        return (f"{_name(gap.model)} serves {worst} and {best} alike on {label} ({gap.first_value:.3f}; "
+                f"{users}).")
+    sentence = (f"{_name(gap.model)} serves {worst} with {size:.3f} {direction} {label} than {best} "
+                f"({gap.first_value:.3f} against {gap.second_value:.3f}; {interval}; {users})")
+    if min(gap.first_users, gap.second_users) < min_users:
+        return sentence + ": too few users in a group to tell."
+    if not gap.clear:
+        return sentence + ": the interval includes 0, so the gap may be chance."
+    return sentence + "."
+
+
+def _signed(value: float) -> str:
+    return f"{value:.3f}".replace("-", "−")
