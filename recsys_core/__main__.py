@@ -7,6 +7,8 @@
         [--k 10] [--output results.csv]
     python -m recsys_core tune [--ratings PATH ...] --models ease,als [--trials 30]
         [--timeout S] [--metric ndcg] [--k 10] [--seed 0] [--output best.json]
+    python -m recsys_core forget --users ID[,ID...] [--ratings PATH ...] [--models ...] [--output rows.csv]
+        [--export their_data.csv] [--write-data ratings_without.csv]
     python -m recsys_core models
     python -m recsys_core sample --out DIR [--users N --items N --ratings N --seed S]
 
@@ -26,6 +28,8 @@ from typing import Sequence
 DEFAULT_MODELS = "ease,als,item-knn-cosine,svd,knn-basic,knn-means,knn-baseline,coclustering,baseline,popular"
 #: The defaults on counts (plays, clicks): ranking models only, since rating models refuse counts.
 DEFAULT_IMPLICIT_MODELS = "ease,als,item-knn-cosine,rp3beta,bpr,popular"
+#: The defaults of ``forget``: the models that forget incrementally beside two that refit.
+FORGET_MODELS = "popular,ease,item-knn-cosine,als,rp3beta,svd"
 
 
 def _progress_bar(total_hint: str):
@@ -185,6 +189,19 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--metric", default="ndcg", choices=list(metric_names("ranking")))
     tune.add_argument("--k", type=int, default=10, help="ranking cut-off of the metric (default 10)")
     tune.add_argument("--output", help="write the best parameters as JSON ({model: {param: value}})")
+    forget = sub.add_parser("forget", parents=[_data_and_split_arguments("random")], conflict_handler="resolve",
+                            help="remove users from the data and from each fitted model; report what changed")
+    forget.add_argument("--users", dest="forget_users", required=True,
+                        help="the raw ids of the users to forget, comma-separated (e.g. 42 or 42,77)")
+    forget.add_argument("--user-file", dest="users",
+                        help="user metadata file (id, age, gender, ...): --users names the ids to forget here")
+    forget.add_argument("--models", default=FORGET_MODELS, help=f"comma-separated model names (default: {FORGET_MODELS})")
+    forget.add_argument("--k", type=int, default=10, help="length of the lists compared before and after (default 10)")
+    forget.add_argument("--no-refit-check", action="store_true",
+                        help="skip the exact refit that incremental models are compared with")
+    forget.add_argument("--output", help="write one row per model (model, method, seconds, changed_share, ...) to this CSV")
+    forget.add_argument("--export", help="before removing them, write every row held about the users to this CSV")
+    forget.add_argument("--write-data", help="write the ratings without the users to this CSV")
     sub.add_parser("models", help="list the available models")
     sample = sub.add_parser("sample", help="write a synthetic data set (the bundled sample, or a larger one)")
     sample.add_argument("--out", required=True)
@@ -405,6 +422,49 @@ def run_tune(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_forget(args: argparse.Namespace) -> int:
+    """Fit each model on all the data, forget the users, and report how each forgot and what changed."""
+    import pandas as pd
+
+    from .data import user_positions, without_users
+    from .forget import forget_model, user_data
+    from .models import make_model
+
+    dataset = _load(args)
+    ids = [part.strip() for part in args.forget_users.split(",") if part.strip()]
+    user_positions(dataset, ids)  # refuses unknown ids and removing everyone before any fit
+    names = _model_names(args)
+    if args.export:
+        user_data(dataset, ids).to_csv(args.export, index=False)
+        print(f"wrote every row held about {len(ids)} user(s) to {args.export}")
+    kept = without_users(dataset, ids)
+    rows = []
+    for name in names:
+        try:
+            model = make_model(name, **args.params.get(name, {})).fit(dataset)
+            outcome = forget_model(model, ids, label=name, n=args.k, compare_refit=not args.no_refit_check,
+                                   training=kept)
+        except Exception as error:  # noqa: BLE001 -- one model's failure is its row, the others go on
+            print(f"  {name}: could not forget ({type(error).__name__}: {error})", file=sys.stderr)
+            continue
+        rows.append(outcome.row())
+        refit = ("" if outcome.refit_max_difference is None
+                 else f"; largest score difference to a refit {outcome.refit_max_difference:.2g}"
+                      f" ({outcome.refit_seconds:.2f} s)")
+        print(f"{name}: {outcome.method} in {outcome.seconds:.3f} s; top-{args.k} changed for "
+              f"{outcome.changed_share:.1%} of the other {outcome.n_other_users:,} users{refit}")
+        print(f"  how: {outcome.how}")
+    table = pd.DataFrame(rows)
+    if args.output:
+        table.to_csv(args.output, index=False)
+        print(f"wrote {args.output}")
+    if args.write_data:
+        columns = ["user", "item", "rating"] + (["timestamp"] if kept.has_timestamps else [])
+        kept.interactions[columns].to_csv(args.write_data, index=False)
+        print(f"wrote the data without them ({kept.n_ratings:,} ratings) to {args.write_data}")
+    return 0 if rows else 1
+
+
 def run_models() -> int:
     from .models import REGISTRY
 
@@ -431,6 +491,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_compare(args)
         if args.command == "tune":
             return run_tune(args)
+        if args.command == "forget":
+            return run_forget(args)
         if args.command == "models":
             return run_models()
         return run_sample(args)

@@ -177,3 +177,27 @@ def test_change_report_counts_changed_lists(data):
     assert 0.0 <= outcome.changed_share <= 1.0
     assert (outcome.largest_changes["replaced"] > 0).all()
     assert not outcome.largest_changes["user"].isin(GONE).any()
+
+
+def test_cli_forget_writes_one_row_per_model(data, tmp_path, capsys):
+    from recsys_core.__main__ import main
+
+    ratings = tmp_path / "ratings.csv"
+    data.interactions[["user", "item", "rating", "timestamp"]].to_csv(ratings, index=False)
+    out, export, kept = tmp_path / "forget.csv", tmp_path / "theirs.csv", tmp_path / "kept.csv"
+    code = main(["forget", "--ratings", str(ratings), "--users", ",".join(GONE), "--models", "popular,ease,rp3beta",
+                 "--output", str(out), "--export", str(export), "--write-data", str(kept), "--no-progress"])
+    assert code == 0
+    table = pd.read_csv(out)
+    assert table["model"].tolist() == ["popular", "ease", "rp3beta"]
+    assert table["method"].tolist() == ["incremental", "incremental", "refit"]
+    assert (table["refit_max_difference"][:2] < 1e-6).all() and table["refit_max_difference"][2:].isna().all()
+    assert table["changed_share"].between(0, 1).all() and (table["other_users"] == data.n_users - 2).all()
+    theirs = pd.read_csv(export, dtype={"user": str})
+    assert set(theirs["user"]) == set(GONE)
+    assert (theirs["record"] == "interaction").sum() == data.interactions["user"].astype(str).isin(GONE).sum()
+    remaining = pd.read_csv(kept, dtype={"user": str})
+    assert not remaining["user"].isin(GONE).any() and len(remaining) == len(data.interactions) - \
+        data.interactions["user"].astype(str).isin(GONE).sum()
+    assert main(["forget", "--ratings", str(ratings), "--users", "nobody", "--models", "popular"]) == 2
+    assert "no such user" in capsys.readouterr().err
