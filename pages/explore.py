@@ -7,7 +7,7 @@ import streamlit as st
 
 from recsys_core.errors import RecsysError
 from recsys_core.evaluation.metrics import default_relevance_threshold
-from recsys_ui import fmt, lists, training, ui
+from recsys_ui import fmt, forgetting, lists, training, ui
 
 N = 10
 st.title("Explore")
@@ -19,6 +19,7 @@ threshold = 0.0 if data.implicit else default_relevance_threshold(data.rating_sc
 # The rule as it is applied to the rating values this data set holds ("4 or more on 0.5–5", not "3.875").
 hit_rule = "" if data.implicit else fmt.hit_rule(threshold, data.rating_scale,
                                                   fmt.rating_step(data.interactions["rating"].to_numpy()))
+forgetting.report()
 st.caption("Look at real lists. The models were fitted on the training part of the split; the ratings held out "
            "for testing are marked, so you can see which recommendations were hits.")
 
@@ -106,6 +107,7 @@ with user_tab:
                                    "score": st.column_config.NumberColumn("score", format="%.3f")})
     st.caption(f"✓ = a hit: the user rated this item {hit_rule} in the held-out test ratings."
                if not data.implicit else "✓ = a hit: the user interacted with this item in the held-out part.")
+    forgetting.section(current, data, user)
 
 # ------------------------------------------------------------------ items
 with item_tab:

@@ -1,0 +1,57 @@
+"""AppTest: forgetting a user on the Explore page (export, confirm, report), and Compare's per-group section."""
+from __future__ import annotations
+
+import pickle
+
+from app_helpers import FAST_MODELS, movielens_bytes, texts, trained  # noqa: F401 -- fixtures
+
+from recsys_core.experiment import read_dataset
+from recsys_ui import session_store
+
+
+def test_explore_forgets_a_user_everywhere(trained):
+    at = trained.switch_page("pages/explore.py").run()
+    assert not at.exception and not at.error
+    data = at.session_state["dataset"]
+    index = at.selectbox(key="explore_user").value
+    raw = str(data.user_ids[index])
+    n_users = data.n_users
+    assert any(b.key == "forget_download" for b in at.get("download_button"))
+    assert at.button(key="forget_go").disabled  # nothing happens before the confirmation
+    at.checkbox(key="forget_confirm").check().run()
+    at.button(key="forget_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.exception]
+
+    # The session: data set, splits, every trained model.
+    data = at.session_state["dataset"]
+    assert data.n_users == n_users - 1 and raw not in set(data.user_ids.astype(str))
+    assert raw not in set(data.users["user"]) and not (data.interactions["user"].astype(str) == raw).any()
+    results = at.session_state["results"]
+    assert results.fingerprint == data.fingerprint and [k[1] for k in results.keys] == FAST_MODELS
+    for run in at.session_state["runs"].values():
+        held = run.model.dataset_
+        assert held.n_users == n_users - 1 and raw not in set(held.user_ids.astype(str))
+    for splits in at.session_state["splits"].values():
+        for split in splits:
+            assert raw not in set(split.train.user_ids.astype(str)) | set(split.test.user_ids.astype(str))
+    # The report, with how each model forgot.
+    assert any("Forgot 1 user" in text for text in texts(at.success))
+    report = at.dataframe[0].value
+    assert report["model"].tolist() == FAST_MODELS
+    assert report.set_index("model").loc["popular", "how"] == "incremental"
+    assert report.set_index("model").loc["svd", "how"] == "refit"
+
+    # The stored session on disk: its data set and its pickled runs, read back.
+    folder = session_store.directory(at.session_state["_session_token"])
+    stored = read_dataset(folder / "data")
+    assert stored.fingerprint == data.fingerprint and raw not in set(stored.user_ids.astype(str))
+    payload = pickle.loads((folder / "runs.pkl").read_bytes())
+    assert payload["runs"] and all(raw not in set(run.model.dataset_.user_ids.astype(str))
+                                   for run in payload["runs"].values())
+    assert payload["results"].fingerprint == data.fingerprint
+
+    # The pages still answer from the data without the user.
+    at.run()
+    assert not at.exception and not at.error
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception and not at.error
