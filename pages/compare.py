@@ -6,7 +6,7 @@ import streamlit as st
 
 from recsys_core.evaluation.metrics import activity_bucket_labels
 from recsys_ui import experiment_io, exports, fmt, reading, training, ui
-from recsys_ui import significance_view
+from recsys_ui import groups_view, significance_view
 
 st.title("Compare")
 current = training.require_results()
@@ -176,6 +176,9 @@ if k is not None and (table["metric"] == "median_popularity").any():
     right.plotly_chart(ui.results_view("time_bars", current, table, tuple(models)), key="chart-time")
 else:
     st.plotly_chart(ui.results_view("time_bars", current, table, tuple(models)), key="chart-time")
+
+# ------------------------------------------------------------------ groups of users
+groups_view.section(current, k)
 
 # ------------------------------------------------------------------ significance
 significance_view.section(current, table, k, [b for b in buckets if b != "all"])

@@ -454,7 +454,7 @@ def group_gap_sentence(gap, grouping, min_users: int = 10) -> str:
     direction = "lower" if gap.difference < 0 else "higher"
     if higher is False and direction == "higher":
         direction = "higher (worse)"
-    worst, best = grouping.phrase(gap.first), grouping.phrase(gap.second)
+    worst, best = fmt.text(grouping.phrase(gap.first)), fmt.text(grouping.phrase(gap.second))  # user data
     # The interval of the gap as the sentence states it (how much lower, or how much higher).
     low, high = (-gap.high, -gap.low) if gap.difference < 0 else (gap.low, gap.high)
     interval = (f"{gap.level:.0%} CI of the gap {_signed(low)} to {_signed(high)}")

@@ -55,3 +55,20 @@ def test_explore_forgets_a_user_everywhere(trained):
     assert not at.exception and not at.error
     at.switch_page("pages/compare.py").run()
     assert not at.exception and not at.error
+
+
+def test_compare_per_group_section(trained):
+    at = trained.switch_page("pages/compare.py").run()
+    assert not at.exception and not at.error
+    chooser = at.selectbox(key="compare_group_column")
+    assert chooser.options == ["activity (training ratings)", "age", "gender", "occupation"]
+    chooser.set_value("gender").run()
+    assert not at.exception and not at.error
+    sentences = [t for t in texts(at.markdown) if " serves " in t]
+    assert sentences and all("users with gender" in s and "CI of the gap" in s for s in sentences)
+    chooser.set_value("age").run()
+    assert not at.exception
+    ranges = next(t for t in texts(at.caption) if t.startswith("Users per group"))
+    assert "under " in ranges and " and over " in ranges  # ages in readable ranges
+    # 50 users: some age group has fewer than 10 test users, so a gap is read only between the larger ones.
+    assert all("users aged" in t for t in texts(at.markdown) if " serves " in t)
