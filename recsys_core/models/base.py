@@ -94,6 +94,8 @@ CAPABILITIES = (
     "serves_new_items",     # scores an item that had no training interaction from its features alone
     "new_user_features",    # demographic_scores() places a new user from their attributes alone
     "forgets_users",        # forget_users() removes users from the fitted state without a full refit
+    "uses_order",           # reads the order of each history (next-item models): needs a split by time,
+                            # and fold_in_sequence() answers an ordered list
 )
 
 #: Scores are rounded to this many decimals before ranking, so that two
@@ -138,6 +140,8 @@ class Recommender(abc.ABC):
     serves_new_items: ClassVar[bool] = False
     new_user_features: ClassVar[bool] = False
     forgets_users: ClassVar[bool] = False
+    #: Reads the order of each user's history (session-based / next-item models such as GRU4Rec and SASRec).
+    uses_order: ClassVar[bool] = False
     #: With ``forgets_users``: True when the update equals a refit without the users (to 1e-6 on the scores);
     #: False when it is a partial update (ALS re-solves its item side only) whose result a refit does not reproduce.
     forgets_exactly: ClassVar[bool] = True
@@ -181,6 +185,7 @@ class Recommender(abc.ABC):
             "serves_new_items": self_or_cls.serves_new_items,
             "new_user_features": self_or_cls.new_user_features,
             "forgets_users": self_or_cls.forgets_users,
+            "uses_order": self_or_cls.uses_order,
         }
         if isinstance(self_or_cls, Recommender):
             declared.update(self_or_cls._instance_capabilities())
@@ -330,7 +335,7 @@ class Recommender(abc.ABC):
                              "(recsys_core.data.without_users).")
         if not self.can("forgets_users"):
             return self.clone().fit(dataset, context=getattr(self, "context_", None))
-        model = copy.deepcopy(self)
+        model = copy.deepcopy(self, {id(current): current})  # the data set is immutable (and replaced): not copied
         keep = np.ones(current.n_users, dtype=bool)
         keep[removed] = False
         model._forget(dataset, removed, keep)
