@@ -31,6 +31,7 @@ class ContentKNN(KNN):
     has_item_embeddings = True
     has_user_embeddings = True  # each user as the mean vector of the items they liked (user_embeddings)
     similarity_needs_support = False  # text similarity needs no co-raters
+    forgets_users = False  # KNN's incremental path is for user-based co-rating similarities; this one refits
     formula = (
         r"\hat r_{ui} = \frac{\sum_{j \in N_u^k(i)} \cos(x_i, x_j)\, r_{uj}}{\sum_{j \in N_u^k(i)} \cos(x_i, x_j)},"
         r"\quad x_i = \text{TF-IDF}(\text{text}_i)"

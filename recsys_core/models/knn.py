@@ -181,6 +181,41 @@ class KNN(Recommender):
     def _fit(self, dataset: Dataset) -> None:
         if self.similarity not in SIMILARITIES:
             raise ValueError(f"Unknown similarity '{self.similarity}'; choose one of {', '.join(SIMILARITIES)}.")
+        self._fit_ratings(dataset)
+        if self._needs_baselines():
+            # The same baselines the `baseline` model fits (Surprise's BaselineOnly, KNNBaseline's defaults).
+            from .baselines import BaselineOnly
+
+            options = self.bsl_options()
+            baseline = BaselineOnly(method=options["method"], n_epochs=options["n_epochs"], reg_u=options["reg_u"],
+                                    reg_i=options["reg_i"]).fit(dataset)
+            user_bias, item_bias = baseline.user_bias_, baseline.item_bias_
+            self.x_bias_, self.y_bias_ = (user_bias, item_bias) if self.user_based else (item_bias, user_bias)
+            self.x_residual_ = self._residual(self.x_matrix_, self.y_bias_)
+        else:
+            self.x_bias_ = self.y_bias_ = self.x_residual_ = None
+        self.sim_ = self._similarities()
+        self.sim_symmetric_ = None  # checked on first use by item-based scoring
+
+    forgets_users = True  # user-based with a pairwise similarity and the dense matrix (see _instance_capabilities)
+    forget_explanation = (
+        "user-based with msd, cosine or pearson, a similarity depends only on the two users' own ratings: the "
+        "removed users' rows and columns leave the similarity matrix, and the ratings, means and neighbour lists "
+        "are rebuilt without them (a pass over the ratings). Exact: equal to a refit.")
+
+    def _forgets(self) -> bool:
+        """Whether an update can forget exactly: user-based, a pairwise similarity, no baselines, dense, Surprise's."""
+        return (bool(self.user_based) and not self._needs_baselines() and not getattr(self, "sparse_", False)
+                and type(self)._similarity_rows is KNN._similarity_rows)
+
+    def _forget(self, dataset, removed, keep):
+        similarity = self.sim_[np.ix_(keep, keep)]
+        self._fit_ratings(dataset)
+        self.sim_ = similarity
+        self.sim_symmetric_ = None
+
+    def _fit_ratings(self, dataset: Dataset) -> None:
+        """Everything but the similarities and baselines: the rating layouts, members per y, means."""
         frame = dataset.interactions
         users = frame["user_idx"].to_numpy(np.int64)
         items = frame["item_idx"].to_numpy(np.int64)
@@ -201,20 +236,6 @@ class KNN(Recommender):
         self.global_mean_ = dataset.global_mean
         self.implicit_ = dataset.implicit
         self.entry_values_ = None
-        if self._needs_baselines():
-            # The same baselines the `baseline` model fits (Surprise's BaselineOnly, KNNBaseline's defaults).
-            from .baselines import BaselineOnly
-
-            options = self.bsl_options()
-            baseline = BaselineOnly(method=options["method"], n_epochs=options["n_epochs"], reg_u=options["reg_u"],
-                                    reg_i=options["reg_i"]).fit(dataset)
-            user_bias, item_bias = baseline.user_bias_, baseline.item_bias_
-            self.x_bias_, self.y_bias_ = (user_bias, item_bias) if self.user_based else (item_bias, user_bias)
-            self.x_residual_ = self._residual(self.x_matrix_, self.y_bias_)
-        else:
-            self.x_bias_ = self.y_bias_ = self.x_residual_ = None
-        self.sim_ = self._similarities()
-        self.sim_symmetric_ = None  # checked on first use by item-based scoring
 
     def _residual(self, rows: sp.csr_matrix, y_bias: np.ndarray, x_bias: np.ndarray | None = None) -> sp.csr_matrix:
         """r - (mu + b_x + b_y) on the sparsity pattern of ``rows``."""
@@ -519,7 +540,8 @@ class KNN(Recommender):
         dense = not getattr(self, "sparse_", False)
         return {"user_embeddings": bool(self.user_based) and dense,
                 "item_embeddings": (not self.user_based) and dense,
-                "similar_items": True}
+                "similar_items": True,
+                "forgets_users": self._forgets()}
 
     def item_embeddings(self):
         # A memory-based model learns no vectors; its similarity rows are the closest analogue.

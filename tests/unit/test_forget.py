@@ -16,11 +16,11 @@ from recsys_core.models import REGISTRY, make_model
 
 GONE = ("gone-u7", "gone-u13")
 
-#: Models that forget incrementally (by their declared capability, never their names).
-INCREMENTAL = sorted(name for name, cls in REGISTRY.items() if cls.capabilities()["forgets_users"])
+#: Models whose default instance forgets incrementally (by the declared capability, never by name).
+INCREMENTAL = sorted(name for name, cls in REGISTRY.items() if cls().capabilities()["forgets_users"])
 #: A cheap model of each kind that refits (the rest of the registry refits through the same code path).
 REFITTING = sorted(name for name, cls in REGISTRY.items()
-                   if not cls.capabilities()["forgets_users"] and name in ("svd", "rp3beta", "knn-basic"))
+                   if not cls().capabilities()["forgets_users"] and name in ("svd", "rp3beta", "knn-baseline"))
 
 
 @pytest.fixture(scope="module")
@@ -142,9 +142,23 @@ def test_partial_update_equals_the_least_squares_it_states(data, name):
 def test_counts_weighting_refits_instead(data):
     counts = Dataset.from_frames(data.interactions.assign(rating=data.interactions["rating"] * 30),
                                  implicit=True, users=data.users, name="counts")
-    model = make_model(INCREMENTAL[0] if INCREMENTAL[0] != "popular" else "ease").fit(counts)
+    model = make_model("ease").fit(counts)
     assert model.can("forgets_users") is (model.weighting == "binary")
     assert forget_model(model, ["gone-u7"], compare_refit=False).method == "refit"
+
+
+@pytest.mark.parametrize("params", [dict(user_based=False), dict(similarity="pearson_baseline")])
+def test_neighbourhood_settings_without_an_exact_update_refit(data, params):
+    model = make_model("knn-basic", **params).fit(data)
+    assert not model.can("forgets_users")
+    assert forget_model(model, ["gone-u7"], compare_refit=False).method == "refit"
+
+
+@pytest.mark.parametrize("params", [dict(similarity="pearson", min_support=2), dict(similarity="cosine", k=3)])
+def test_user_based_neighbourhoods_forget_exactly_with_other_settings(data, params):
+    model = make_model("knn-means", **params).fit(data)
+    outcome = forget_model(model, list(GONE))
+    assert outcome.method == "incremental" and outcome.refit_max_difference < 1e-9
 
 
 def test_forget_refuses_unknown_users_before_changing_anything(data):
