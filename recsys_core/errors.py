@@ -53,3 +53,13 @@ class FeedbackKindError(RecsysError, ValueError):
 
 class ModelBusyError(RecsysError, RuntimeError):
     """A model is being fitted: it cannot be changed (e.g. forget a user) until the fit ends."""
+
+
+class RerankError(RecsysError, ValueError):
+    """A re-ranker cannot run as asked (no genres or tags to calibrate on, a model without item vectors...);
+    the message says what is missing and which similarity or re-ranker would work instead."""
+
+
+class SplitUnsuitableError(RecsysError, ValueError):
+    """A model cannot be tested on this split (a model reading the order of histories on a random split);
+    the message names the splits it runs on. The other models' results stand."""

@@ -485,6 +485,247 @@ def personalization(recommended: np.ndarray) -> float:
     return float(1.0 - mean_similarity)
 
 
+# ---------------------------------------------------------- popularity bias
+#: Share of all training interactions the "head" items hold; every other item is in the long tail.
+HEAD_SHARE = 0.8
+#: Steck's (2018) smoothing of the list's genre distribution, so the KL divergence stays finite.
+CALIBRATION_ALPHA = 0.01
+
+
+def head_items(item_popularity: np.ndarray, head_share: float = HEAD_SHARE) -> np.ndarray:
+    """The short head: the most popular items that together hold ``head_share`` of the interactions.
+
+    Items are sorted by training count, most popular first (ties by index); the head is the shortest
+    prefix whose counts sum to at least ``head_share`` of all counts (Abdollahpouri et al. 2019: the
+    short head holds 80% of the ratings, the long tail the rest). Items never interacted with are tail.
+
+    Parameters
+    ----------
+    item_popularity : int ndarray, shape (n_items,)
+        Training interactions per item (``train.item_counts``).
+    head_share : float, default 0.8
+
+    Returns
+    -------
+    ndarray of bool, shape (n_items,)
+        True for head items; ``~head_items(...)`` is the long tail.
+    """
+    counts = np.asarray(item_popularity, dtype=np.float64)
+    head = np.zeros(len(counts), dtype=bool)
+    total = counts.sum()
+    if total <= 0:
+        return head
+    order = np.argsort(-counts, kind="stable")
+    cumulative = np.cumsum(counts[order])
+    size = int(np.searchsorted(cumulative, head_share * total - 1e-9 * total)) + 1
+    head[order[:min(size, len(counts))]] = True
+    return head
+
+
+def _valid_slots(recommended: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    recommended = np.asarray(recommended, dtype=np.int64)
+    valid = recommended >= 0
+    return recommended, valid, valid.sum(axis=1)
+
+
+def average_recommendation_popularity(recommended: np.ndarray, item_popularity: np.ndarray) -> np.ndarray:
+    """ARP per user: the mean training count of the items in the list (Abdollahpouri et al. 2019).
+
+    .. math:: \\mathrm{ARP}(L_u) = \\frac{1}{|L_u|} \\sum_{i \\in L_u} \\phi(i)
+
+    with :math:`\\phi(i)` the number of training interactions of item ``i``. The mean over users is the
+    ARP of a model; lower: less popularity bias.
+
+    Parameters
+    ----------
+    recommended : int ndarray, shape (n_users, n_slots)
+        Ranked item indices, -1 for an empty slot (ignored).
+    item_popularity : int ndarray, shape (n_items,)
+
+    Returns
+    -------
+    ndarray of float, shape (n_users,)
+        NaN for an empty list.
+    """
+    recommended, valid, lengths = _valid_slots(recommended)
+    counts = np.asarray(item_popularity, dtype=np.float64)
+    summed = np.where(valid, counts[np.where(valid, recommended, 0)], 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(lengths > 0, summed / np.maximum(lengths, 1), np.nan)
+
+
+def long_tail_share(recommended: np.ndarray, tail: np.ndarray) -> np.ndarray:
+    """Per user: the share of the list's items that are in the long tail (``tail = ~head_items(...)``).
+
+    Parameters
+    ----------
+    recommended : int ndarray, shape (n_users, n_slots)
+        Ranked item indices, -1 for an empty slot (ignored).
+    tail : bool ndarray, shape (n_items,)
+
+    Returns
+    -------
+    ndarray of float, shape (n_users,)
+        NaN for an empty list.
+    """
+    recommended, valid, lengths = _valid_slots(recommended)
+    tail = np.asarray(tail, dtype=bool)
+    summed = np.where(valid, tail[np.where(valid, recommended, 0)], False).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(lengths > 0, summed / np.maximum(lengths, 1), np.nan)
+
+
+def gini_index(recommended: np.ndarray, n_items: int) -> float:
+    """Gini index of item exposure over the whole catalogue (aggregate: one value for all lists).
+
+    With :math:`x_{(1)} \\le \\dots \\le x_{(n)}` the number of lists each of the ``n_items`` items appears
+    in (0 for items never recommended),
+
+    .. math:: G = \\frac{\\sum_{j=1}^{n} (2j - n - 1)\\, x_{(j)}}{n \\sum_j x_{(j)}}
+
+    0 when every item is shown equally often, :math:`1 - 1/n` when one item takes all the exposure.
+    Not a per-user value: it has no paired test.
+
+    Parameters
+    ----------
+    recommended : int ndarray, shape (n_users, n_slots)
+        Ranked item indices, -1 for an empty slot.
+    n_items : int
+        Catalogue size.
+
+    Returns
+    -------
+    float
+        NaN when every list is empty.
+    """
+    recommended = np.asarray(recommended, dtype=np.int64)
+    exposure = np.sort(np.bincount(recommended[recommended >= 0], minlength=int(n_items)).astype(np.float64))
+    n, total = len(exposure), exposure.sum()
+    if n == 0 or total == 0:
+        return float("nan")
+    ranks = np.arange(1, n + 1)
+    return float(((2 * ranks - n - 1) * exposure).sum() / (n * total))
+
+
+def aggregate_diversity(recommended: np.ndarray) -> int:
+    """Aggregate diversity: the number of distinct items in all lists together (Adomavicius & Kwon 2012).
+
+    ``catalog_coverage`` is this count over the catalogue size. Aggregate: no per-user value, no paired test.
+    """
+    recommended = np.asarray(recommended)
+    return int(len(np.unique(recommended[recommended >= 0])))
+
+
+def genre_distributions(item_genres: np.ndarray | sp.spmatrix) -> np.ndarray:
+    """``p(g | i)``: each item's genres as a distribution (an item with genres g1, g2 gives each 1/2).
+
+    Rows without a genre stay zero. Dense float64, shape (n_items, n_genres).
+    """
+    dense = item_genres.toarray() if sp.issparse(item_genres) else np.asarray(item_genres)
+    dense = (np.asarray(dense, dtype=np.float64) > 0).astype(np.float64)
+    mass = dense.sum(axis=1, keepdims=True)
+    return np.divide(dense, mass, out=np.zeros_like(dense), where=mass > 0)
+
+
+def history_genre_distribution(history: sp.spmatrix, item_distribution: np.ndarray) -> np.ndarray:
+    """``p(g | u)`` (Steck 2018): the mean of ``p(g | i)`` over the items in each user's history row.
+
+    ``history`` is any (n_users, n_items) sparse matrix whose stored entries are the items the user
+    interacted with (values ignored). Items without genres add nothing; a user with none gets zeros.
+    """
+    rows = sp.csr_matrix(history, copy=True)
+    rows.data = np.ones_like(rows.data, dtype=np.float64)
+    summed = np.asarray(rows @ item_distribution)
+    mass = summed.sum(axis=1, keepdims=True)
+    return np.divide(summed, mass, out=np.zeros_like(summed), where=mass > 0)
+
+
+def kl_divergence(p: np.ndarray, q: np.ndarray, alpha: float = CALIBRATION_ALPHA) -> np.ndarray:
+    """Steck's calibration KL over the last axis: ``sum_g p(g) log(p(g) / q~(g))``, ``q~ = (1 - a) q + a p``.
+
+    Terms with ``p(g) = 0`` are 0; broadcasting over leading axes (the re-ranker evaluates every candidate).
+    """
+    p = np.asarray(p, dtype=np.float64)
+    smoothed = (1.0 - alpha) * np.asarray(q, dtype=np.float64) + alpha * p
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0) / np.where(smoothed > 0, smoothed, 1.0)), 0.0)
+    return terms.sum(axis=-1)
+
+
+def list_genre_distribution(recommended: np.ndarray, item_distribution: np.ndarray) -> np.ndarray:
+    """``q(g | L_u)``: the mean of ``p(g | i)`` over each list's items (equal weights; -1 slots ignored)."""
+    recommended, valid, _ = _valid_slots(recommended)
+    per_slot = item_distribution[np.where(valid, recommended, 0)] * valid[..., None]
+    summed = per_slot.sum(axis=1)
+    mass = summed.sum(axis=1, keepdims=True)
+    return np.divide(summed, mass, out=np.zeros_like(summed), where=mass > 0)
+
+
+def calibration_kl(recommended: np.ndarray, history: sp.spmatrix, item_genres: np.ndarray | sp.spmatrix,
+                   alpha: float = CALIBRATION_ALPHA) -> np.ndarray:
+    """Miscalibration per user (Steck 2018): KL divergence of the list's genre mix from the history's.
+
+    .. math::
+        C_{KL}(p, q) = \\sum_g p(g|u) \\log \\frac{p(g|u)}{\\tilde q(g|u)}, \\quad
+        \\tilde q = (1 - \\alpha)\\, q(g|u) + \\alpha\\, p(g|u)
+
+    with ``p(g|u)`` the mean genre distribution of the user's training items, ``q(g|u)`` that of the
+    list's items (each item's genres share it equally) and ``alpha = 0.01``. 0: the list has the genre mix
+    of the history; lower is better.
+
+    Parameters
+    ----------
+    recommended : int ndarray, shape (n_users, n_slots)
+    history : sparse matrix, shape (n_users, n_items)
+        The same users' training items (rows aligned with ``recommended``).
+    item_genres : ndarray or sparse matrix, shape (n_items, n_genres)
+        Multi-hot genres.
+    alpha : float, default 0.01
+
+    Returns
+    -------
+    ndarray of float, shape (n_users,)
+        NaN for users without a genre in their history or an empty list.
+    """
+    distribution = genre_distributions(item_genres)
+    p = history_genre_distribution(history, distribution)
+    q = list_genre_distribution(recommended, distribution)
+    values = kl_divergence(p, q, alpha)
+    defined = (p.sum(axis=1) > 0) & ((np.asarray(recommended) >= 0).sum(axis=1) > 0)
+    return np.where(defined, values, np.nan)
+
+
+def serendipity(recommended: np.ndarray, relevant: Relevance, expected: np.ndarray, k: int) -> np.ndarray:
+    """Serendipity@K per user: the share of the top K that is relevant *and* not expected.
+
+    .. math:: \\mathrm{Ser@K}(u) = \\frac{|\\{ i \\in L_u^K : i \\in \\mathrm{rel}_u,\\ i \\notin E_u \\}|}{K}
+
+    ``E_u`` is what an obvious recommender would have shown the user: the popularity baseline's top-K
+    list for that user (Ge et al. 2010; Murakami et al. 2008 call it the primitive recommender). A hit
+    that the most-popular list also contains is no surprise.
+
+    Parameters
+    ----------
+    recommended : int ndarray, shape (n_users, n_slots)
+    relevant : sparse matrix (n_users, n_items) or sequence of collections
+    expected : int ndarray, shape (n_users, n_expected)
+        The baseline's lists for the same users (-1 for an empty slot).
+    k : int
+
+    Returns
+    -------
+    ndarray of float, shape (n_users,)
+        NaN for users without relevant items (as precision's callers exclude them).
+    """
+    hits, n_relevant = _hits(recommended, relevant, k)
+    top = np.full(hits.shape, -1, dtype=np.int64)
+    width = min(int(k), np.asarray(recommended).shape[1])
+    top[:, :width] = np.asarray(recommended, dtype=np.int64)[:, :width]
+    expected = np.asarray(expected, dtype=np.int64)
+    obvious = (top[:, :, None] == expected[:, None, :]).any(axis=2) & (top >= 0)
+    return _undefined_without_relevant((hits & ~obvious).sum(axis=1) / int(k), n_relevant)
+
+
 # ------------------------------------------------------------------- buckets
 #: Upper edges of the user-activity buckets (training ratings per user): ≤5, 6–20, >20.
 BUCKET_EDGES: tuple[int, ...] = (5, 20)
@@ -577,6 +818,24 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            "How different the genres within one list are: 1 − mean genre similarity of the pairs in a list (0–1)."),
     Metric("personalization", "Personalization", "beyond", True, True,
            "How different users' lists are: 1 − mean overlap between two users' lists (0–1)."),
+    Metric("arp", "ARP", "beyond", False, True,
+           "Average recommendation popularity: mean number of training ratings of the items in a list. Lower: "
+           "less popularity bias.", unit="ratings", fmt="{:,.1f}"),
+    Metric("long_tail_share", "Long-tail share", "beyond", True, True,
+           "Share of a list's items from the long tail: outside the most popular items that together hold 80% "
+           "of the training ratings.", fmt="{:.1%}"),
+    Metric("gini", "Gini (exposure)", "beyond", False, True,
+           "Gini index of how often each catalogue item is recommended: 0 every item equally often, near 1 a "
+           "few items take all the exposure. One value for all lists (no per-user test)."),
+    Metric("aggregate_diversity", "Aggregate diversity", "beyond", True, True,
+           "Number of distinct items in all users' top K together. One value for all lists (no per-user test).",
+           unit="items", fmt="{:,.0f}"),
+    Metric("calibration_kl", "Calibration KL", "beyond", False, True,
+           "How far a list's genre mix is from the genres of the user's history: KL divergence (Steck 2018, "
+           "smoothing 0.01). 0: the same mix. Lower is better."),
+    Metric("serendipity", "Serendipity", "beyond", True, True,
+           "Share of the top K that the user rated highly in the test set and that the most-popular list would "
+           "not have shown them (0–1): relevant and unexpected."),
     Metric("median_popularity", "Median popularity", "diagnostic", None, True,
            "Median number of training ratings of the recommended items. Low: the lists are full of obscure items.",
            unit="ratings", fmt="{:,.0f}"),

@@ -29,7 +29,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..dataset import Dataset
-from ..errors import RecsysError
+from ..errors import RecsysError, SplitUnsuitableError
 from ..models import Recommender, make_model
 from ..models.base import FitEvent
 from ..system import FitContext
@@ -121,6 +121,7 @@ def evaluate(
     context: FitContext | None = None,
     fit_events: Callable[[str, int, FitEvent], None] | None = None,
     per_user: bool = False,
+    rerank: Sequence[tuple[str, float, str]] = (),
 ) -> EvaluationResult:
     """Evaluate every model on every fold; one failing model does not stop the others.
 
@@ -147,6 +148,11 @@ def evaluate(
     per_user : bool
         Also keep every evaluated user's value of the rating and ranking metrics (``result.per_user``),
         the evidence the paired tests of :mod:`recsys_core.evaluation.significance` rest on.
+    rerank : sequence of (re-ranker, value, similarity)
+        Re-ranked variants of every model (:mod:`recsys_core.reranking`, e.g. ``("calibrated", 0.5,
+        "genres")``): each is measured on the same fitted model and fold as its own row
+        ``model+calibrated(0.5)``, with ranking and beyond-accuracy metrics from its re-ranked lists (no
+        rating metrics: re-ranking predicts no ratings) and the base's fit time.
     """
     specs = [ModelSpec.coerce(spec) for spec in models]
     if splits is None:
@@ -184,6 +190,18 @@ def evaluate(
             frames.append(frame)
             histories.append(training_history(model, spec.display, fold.fold))
             fitted[spec.display] = model
+            fit_seconds = float(frame.loc[frame["metric"] == "fit_seconds", "value"].iloc[0])
+            for variant in rerank:
+                label, variant_frame, variant_model, error = _evaluate_variant(
+                    model, spec.display, variant, fold, fit_seconds, ks, bucket_edges, relevance_threshold, features,
+                    user_frames if per_user else None)
+                if error is not None:
+                    errors[label] = error
+                    frames = [f for f in frames if not (f["model"] == label).any()]
+                    user_frames = [u for u in user_frames if not (u["model"] == label).any()]
+                elif label not in errors:
+                    frames.append(variant_frame)
+                    fitted[label] = variant_model
     if progress:
         progress(1.0, "done")
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
@@ -195,6 +213,30 @@ def evaluate(
     users = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame(columns=PER_USER_COLUMNS)
     users["k"] = users["k"].astype("Int64")
     return EvaluationResult(table=table, errors=errors, models=fitted, history=history, per_user=users)
+
+
+def _evaluate_variant(model: Recommender, base_label: str, variant: tuple[str, float, str], fold: Split,
+                      fit_seconds: float, ks, bucket_edges, relevance_threshold, features, per_user):
+    """One re-ranked variant of a fitted model on one fold: (label, rows, model, error message or None)."""
+    from ..reranking import ReRankedModel, describe
+
+    name, value, similarity = variant
+    label = f"{base_label}+{describe(name, value, similarity)}"
+    rows: list[tuple] = []
+
+    def add(metric: str, number: float, k: int | None = None, bucket: str = "all") -> None:
+        rows.append((label, fold.fold, metric, k, bucket, float(number)))
+
+    try:
+        wrapped = ReRankedModel.wrap(model, name, value, similarity)
+        add("fit_seconds", fit_seconds)
+        keep = _UserValues(label, fold.fold) if per_user is not None else None
+        add("score_seconds", _measure(wrapped, fold, ks, bucket_edges, relevance_threshold, features, add, keep))
+    except Exception as error:  # noqa: BLE001 -- reported per variant, the others go on
+        return label, None, None, _describe(error)
+    if keep is not None:
+        per_user.append(keep.frame())
+    return label, pd.DataFrame(rows, columns=COLUMNS), wrapped, None
 
 
 def _describe(error: Exception) -> str:
@@ -232,6 +274,9 @@ def evaluate_fold(
         rows.append((spec.display, fold.fold, metric, k, bucket, float(value)))
 
     model = spec.build()
+    problem = split_problem(model, fold)
+    if problem:
+        raise SplitUnsuitableError(problem)
     if model.can("trains_per_epoch") and validation is None:
         validation = validation_holdout(fold.train, seed=model.seed)
     start = time.perf_counter()
@@ -244,6 +289,24 @@ def evaluate_fold(
     if keep is not None:
         per_user.append(keep.frame())
     return model, pd.DataFrame(rows, columns=COLUMNS)
+
+
+def split_problem(model: Recommender | type[Recommender], fold: Split | None = None, *,
+                  respects_time: bool | None = None) -> str | None:
+    """Why ``model`` cannot be tested on this split, or None when it can.
+
+    A model that reads the order of histories (``uses_order``) needs a split whose test part comes after the
+    training part in time (``Split.respects_time``: temporal, leave-last-out with timestamps, global time):
+    on a random split its test items sit in the middle of histories whose later items it trains on, and it
+    would be scored on predicting the past from the future. Pass a fold, or ``respects_time`` for a split
+    not made yet (the Train page asks before anything is fitted).
+    """
+    ordered = respects_time if respects_time is not None else bool(fold is not None and fold.respects_time)
+    if model.capabilities()["uses_order"] and not ordered:
+        return (f"{model.name} predicts the next item from the order of each history, so it is tested only on a "
+                "split by time (leave-last-out or temporal with timestamps, or the global time split): on this "
+                "split its test items lie in the middle of histories whose later items it would train on")
+    return None
 
 
 def _measure(model, fold: Split, ks, bucket_edges, relevance_threshold, features, add, keep=None) -> float:
@@ -337,6 +400,7 @@ def _ranking_rows(model, fold: Split, ks: Sequence[int], user_bucket: np.ndarray
         add("fallback_rate", model.fallback_users(users).mean())
     relevant_rows = relevant[users]
     buckets = user_bucket[users]
+    expected = popularity_baseline_lists(train, users, max(ks))
     for k in ks:
         top = recommended[:, :k]
         for metric in RANKING:
@@ -350,12 +414,60 @@ def _ranking_rows(model, fold: Split, ks: Sequence[int], user_bucket: np.ndarray
                     add(metric, np.nanmean(per_user[mask]), k, label)
         add("coverage", M.catalog_coverage(top, train.n_items), k)
         add("novelty", M.novelty(top, train.item_counts, train.n_users), k)
-        if features is not None:
-            add("diversity", np.nanmean(M.intra_list_diversity(top, features)), k)
         add("personalization", M.personalization(top), k)
         picked = top[top >= 0]
         add("median_popularity", np.median(train.item_counts[picked]) if len(picked) else np.nan, k)
+        _beyond_rows(top, k, users, buckets, labels, train, relevant_rows, features, expected[:, :k], add, keep)
     return seconds
+
+
+def popularity_baseline_lists(train: Dataset, users: np.ndarray, n: int) -> np.ndarray:
+    """What the most-popular model would show each user (their training items left out): serendipity's E_u."""
+    counts = train.item_counts.astype(np.float64)
+    order = np.argsort(-counts, kind="stable")
+    lengths = train.user_counts[users]
+    width = min(train.n_items, int(n) + int(lengths.max(initial=0)))
+    head = order[:width]
+    rows = train.matrix[users][:, head]
+    seen = np.zeros((len(users), width), dtype=bool)
+    seen[np.repeat(np.arange(len(users)), np.diff(rows.indptr)), rows.indices] = True
+    # The first n unseen items of the popularity order, per user.
+    rank = np.where(seen, width, np.cumsum(~seen, axis=1) - 1)
+    out = np.full((len(users), int(n)), -1, dtype=np.int64)
+    user_pos, slot = np.nonzero(rank < int(n))
+    out[user_pos, rank[user_pos, slot]] = head[slot]
+    return out
+
+
+def _beyond_rows(top: np.ndarray, k: int, users: np.ndarray, buckets: np.ndarray, labels: list[str], train: Dataset,
+                 relevant_rows, features, expected: np.ndarray, add, keep=None) -> None:
+    """Diversity, popularity bias, calibration and serendipity of top-K lists: overall and per activity bucket.
+
+    Per-user metrics (diversity, ARP, long-tail share, calibration KL, serendipity) are means over the users
+    and kept per user for the paired tests; aggregate ones (Gini of exposure, aggregate diversity) are one value
+    per group of lists (each bucket's lists on their own) and have no per-user values.
+    """
+    per_user: dict[str, np.ndarray] = {
+        "arp": M.average_recommendation_popularity(top, train.item_counts),
+        "long_tail_share": M.long_tail_share(top, ~M.head_items(train.item_counts)),
+        "serendipity": M.serendipity(top, relevant_rows, expected, k),
+    }
+    if features is not None:
+        per_user["diversity"] = M.intra_list_diversity(top, features)
+        per_user["calibration_kl"] = M.calibration_kl(top, train.matrix[users], features)
+    groups = [("all", np.ones(len(users), dtype=bool))] + [(label, buckets == label) for label in labels]
+    for bucket, mask in groups:
+        if not mask.any():
+            continue
+        for metric, values in per_user.items():
+            chosen = values[mask]
+            if np.isfinite(chosen).any():
+                add(metric, np.nanmean(chosen), k, bucket)
+        add("gini", M.gini_index(top[mask], train.n_items), k, bucket)
+        add("aggregate_diversity", M.aggregate_diversity(top[mask]), k, bucket)
+    if keep is not None:
+        for metric, values in per_user.items():
+            keep(metric, k, users, buckets, values)
 
 
 def summarise(table: pd.DataFrame, bucket: str = "all") -> pd.DataFrame:
