@@ -27,7 +27,7 @@ from recsys_core.forget import forget_model
 from recsys_core.models import make_model
 
 #: Incremental models first, then two that refit (their "forget" is the refit).
-FORGET_MODELS = "popular,ease,item-knn-cosine,als,rp3beta,svd"
+FORGET_MODELS = "popular,ease,item-knn-cosine,als,knn-basic,rp3beta,svd"
 
 
 def forget_section(dataset: Dataset, args: argparse.Namespace) -> None:

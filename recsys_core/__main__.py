@@ -29,7 +29,7 @@ DEFAULT_MODELS = "ease,als,item-knn-cosine,svd,knn-basic,knn-means,knn-baseline,
 #: The defaults on counts (plays, clicks): ranking models only, since rating models refuse counts.
 DEFAULT_IMPLICIT_MODELS = "ease,als,item-knn-cosine,rp3beta,bpr,popular"
 #: The defaults of ``forget``: the models that forget incrementally beside two that refit.
-FORGET_MODELS = "popular,ease,item-knn-cosine,als,rp3beta,svd"
+FORGET_MODELS = "popular,ease,item-knn-cosine,als,knn-basic,rp3beta,svd"
 
 
 def _progress_bar(total_hint: str):
