@@ -4,7 +4,7 @@
         [--user-col C --item-col C --rating-col C | --columns user=C,item=C,value=C]
         [--feedback auto|ratings|counts|unary]
         [--models svd,knn-basic,...] [--split kfold] [--folds 5] [--seed 0]
-        [--k 10] [--output results.csv]
+        [--k 10] [--rerank calibrated:0.5,mmr:0.3] [--output results.csv]
     python -m recsys_core tune [--ratings PATH ...] --models ease,als [--trials 30]
         [--timeout S] [--metric ndcg] [--k 10] [--seed 0] [--output best.json]
     python -m recsys_core forget --users ID[,ID...] [--ratings PATH ...] [--models ...] [--output rows.csv]
@@ -70,6 +70,17 @@ def _parse_params(text: str | None) -> dict:
     if not isinstance(params, dict):
         raise argparse.ArgumentTypeError("--params must be a JSON object keyed by model name")
     return params
+
+
+def _parse_rerank(text: str) -> list:
+    """``calibrated:0.5,mmr:0.3`` -> [(re-ranker, value, similarity), ...] (``compare --rerank``)."""
+    from .errors import RerankError
+    from .reranking import parse_specs
+
+    try:
+        return parse_specs(text)
+    except RerankError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 _COLUMN_ROLES = {"user": "user", "item": "item", "rating": "rating", "value": "rating", "count": "rating",
@@ -175,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--sampled-negatives", type=int, default=0,
                          help="also report HR/NDCG against this many sampled negatives per test item (last fold), "
                               "beside the full-catalogue numbers")
+    compare.add_argument("--rerank", type=_parse_rerank, default=(),
+                         help="also evaluate re-ranked variants of every model, each as its own row "
+                              "(als+calibrated(0.5)), e.g. calibrated:0.5,mmr:0.3; re-rankers: mmr (λ, 1 = the "
+                              "model's order), calibrated and xquad (λ, 0 = the model's order), popularity (β, 0 = "
+                              "the model's order); mmr:0.3:vectors or mmr:0.3:co-ratings picks MMR's item "
+                              "similarity (default genres)")
     compare.add_argument("--engine", choices=["local", "spark"], default="local",
                          help="local: fit in this process (default); spark: fit als with Spark MLlib (pyspark, Java 17)")
     compare.add_argument("--master", help="with --engine spark: the Spark master URL, e.g. spark://host:7077 "
@@ -301,6 +318,11 @@ def run_compare(args: argparse.Namespace) -> int:
     from .evaluation.runner import ModelSpec, evaluate, summarise
 
     names = _spark_model_names(args) if args.engine == "spark" or args.master else _model_names(args)
+    if args.rerank and args.engine == "spark":
+        from .errors import RecsysError
+
+        raise RecsysError("--rerank re-ranks each model's candidate lists in this process; run it with --engine "
+                          "local (the default).")
     dataset = _load(args)
     if args.engine != "spark" and args.models == DEFAULT_MODELS and dataset.feedback_kind == "counts":
         names = [name.strip() for name in DEFAULT_IMPLICIT_MODELS.split(",")]
@@ -313,7 +335,7 @@ def run_compare(args: argparse.Namespace) -> int:
             result = _evaluate_on_spark(args, dataset, progress)
         else:
             result = evaluate(dataset, specs, split=args.split, split_params=split_params(args), ks=args.k,
-                              progress=progress, per_user=args.significance)
+                              progress=progress, per_user=args.significance, rerank=args.rerank)
     finally:
         if bar is not None:
             bar.close()
@@ -333,7 +355,7 @@ def run_compare(args: argparse.Namespace) -> int:
     elif args.significance:
         print("\n--significance needs per-user values, which the Spark engine does not return; run without "
               "--engine spark for paired tests.", file=sys.stderr)
-    return 1 if result.errors and len(result.errors) == len(specs) else 0
+    return 1 if result.errors and len(result.errors) >= len(specs) * (1 + len(args.rerank)) else 0
 
 
 def _report_significance(args: argparse.Namespace, dataset, result) -> None:
@@ -366,7 +388,12 @@ def _report_significance(args: argparse.Namespace, dataset, result) -> None:
                   f"{len(result.per_user)} per-user values to {users_path}")
     if args.sampled_negatives and k is not None:
         full, sampled = {}, {}
+        from .reranking import ReRankedModel
+
         for label, model in result.models.items():
+            if isinstance(model, ReRankedModel):  # sampled negatives rank by score: a re-ranked list has none
+                print(f"{label}: no sampled-negatives numbers (re-ranking needs the whole candidate list)")
+                continue
             frame = S.sampled_metrics(model, splits[-1], ks=(k,), n_negatives=args.sampled_negatives,
                                       seed=args.seed, label=label)
             sampled[label] = float(frame[frame["metric"] == "ndcg_sampled"]["value"].mean())

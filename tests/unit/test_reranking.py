@@ -264,3 +264,18 @@ def test_serendipity_and_calibration_kl_by_hand():
     history = sp.csr_matrix(np.array([[1, 1, 0]]))
     expected = 0.5 * math.log(0.5 / 0.995) + 0.5 * math.log(0.5 / 0.005)
     assert M.calibration_kl(np.array([[2]]), history, genres)[0] == pytest.approx(expected, abs=1e-12)
+
+
+def test_cli_compare_rerank_adds_rows_and_refuses_unknown_rerankers(tmp_path, capsys):
+    from recsys_core.__main__ import main
+
+    out = tmp_path / "results.csv"
+    assert main(["compare", "--models", "popular", "--split", "random", "--rerank", "calibrated:0.5,mmr:0.3",
+                 "--no-progress", "--output", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert {"popular", "popular+calibrated(0.5)", "popular+mmr(0.3)"} == set(table["model"])
+    printed = capsys.readouterr().out
+    assert "popular+calibrated(0.5)" in printed and "calibration_kl@10" in printed
+    with pytest.raises(SystemExit):
+        main(["compare", "--models", "popular", "--rerank", "diverse:0.3", "--no-progress"])
+    assert "Unknown re-ranker 'diverse'" in capsys.readouterr().err
