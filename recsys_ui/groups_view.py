@@ -13,7 +13,7 @@ import streamlit as st
 
 from recsys_core.evaluation import groups as G
 
-from . import charts, fmt, reading, training, ui
+from . import charts, exports, fmt, reading, training, ui
 from .significance_view import _per_user
 
 
@@ -79,3 +79,20 @@ def section(current: Any, k: int | None) -> None:
         st.markdown(reading.group_gap_sentence(gap, grouping, min_users=G.MIN_GROUP_USERS))
     if not gaps:
         st.caption(f"No model has two groups with at least {G.MIN_GROUP_USERS} evaluated users: no gap to report.")
+    with st.expander("Every metric per group", icon=":material/table:"):
+        wide = _every_metric(current.content_key, column, per_user, grouping)
+        st.dataframe(wide, hide_index=True, width="stretch")
+        st.download_button("Download (CSV)", exports.csv_bytes(wide), file_name=f"metrics-by-{column}.csv",
+                           mime="text/csv", icon=":material/download:", key="compare_group_download",
+                           on_click="ignore")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _every_metric(key: tuple, column: str, _per_user_table: pd.DataFrame, _grouping: G.Grouping) -> pd.DataFrame:
+    """model, group, users, then one column per metric (NDCG@10, RMSE, ...)."""
+    table = G.metrics_by_group(_per_user_table, _grouping)
+    table["metric"] = [reading.metric_label(f"{m}@{k}" if pd.notna(k) else m) for m, k in zip(table["metric"], table["k"])]
+    users = table.groupby(["model", "group"], sort=False)["users"].max()
+    wide = table.pivot_table(index=["model", "group"], columns="metric", values="value", sort=False)
+    wide.insert(0, "users", users.reindex(wide.index))
+    return wide.reset_index()

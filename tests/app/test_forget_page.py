@@ -72,3 +72,12 @@ def test_compare_per_group_section(trained):
     assert "under " in ranges and " and over " in ranges  # ages in readable ranges
     # 50 users: some age group has fewer than 10 test users, so a gap is read only between the larger ones.
     assert all("users aged" in t for t in texts(at.markdown) if " serves " in t)
+
+
+def test_compare_every_metric_per_group(trained):
+    at = trained.switch_page("pages/compare.py").run()
+    at.selectbox(key="compare_group_column").set_value("gender").run()
+    assert not at.exception and not at.error
+    wide = next(d.value for d in at.dataframe if "group" in d.value.columns and "users" in d.value.columns)
+    assert set(wide["group"]) == {"F", "M"} and {"NDCG@10", "RMSE"} <= set(wide.columns)
+    assert set(wide["model"]) == set(FAST_MODELS)
