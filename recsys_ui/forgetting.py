@@ -91,6 +91,11 @@ def section(current: training.Results, data: Dataset, user: int) -> None:
             except RecsysError as error:
                 st.error(md(str(error)), icon=":material/block:")
                 return
+            except Exception as error:  # noqa: BLE001 -- shown once; the session was not changed (swapped last)
+                ui.log.exception("forgetting a user failed")
+                st.error(f"Forgetting failed, and nothing was removed: {md(type(error).__name__)}: {md(error)}",
+                         icon=":material/error:")
+                return
             st.session_state.pop("forget_confirm", None)
             st.rerun()
 
