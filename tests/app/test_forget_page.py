@@ -50,6 +50,13 @@ def test_explore_forgets_a_user_everywhere(trained):
                                    for run in payload["runs"].values())
     assert payload["results"].fingerprint == data.fingerprint
 
+    # An experiment exported afterwards (Compare's "Export experiment") holds the data without them.
+    from recsys_core.experiment import export_experiment, import_experiment
+    from recsys_ui.experiment_io import settings_of
+
+    exported, _, table = import_experiment(export_experiment(data, settings_of(results), results.table))
+    assert exported.n_users == n_users - 1 and raw not in set(exported.user_ids.astype(str))
+
     # The pages still answer from the data without the user.
     at.run()
     assert not at.exception and not at.error
