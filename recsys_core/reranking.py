@@ -56,7 +56,7 @@ class Candidates:
 
     ``items`` (n_users, n) int, -1 for an empty slot; ``scores`` (n_users, n) the model's scores (NaN where
     it could not score, or for an empty slot); ``history`` (n_users, n_items) sparse: the items each user
-    interacted with (what calibration and xQuAD read).
+    liked (:func:`recsys_core.evaluation.metrics.liked_items`: what calibration and xQuAD read).
     """
 
     items: np.ndarray
@@ -84,7 +84,7 @@ def candidates(model: Recommender, user_idx: np.ndarray, n: int = N_CANDIDATES) 
         top = model.top_n(block, n, exclude)
         items[positions] = top
         scores[positions] = np.where(top >= 0, np.take_along_axis(block, np.maximum(top, 0), axis=1), np.nan)
-    return Candidates(items, scores, dataset.matrix[user_idx])
+    return Candidates(items, scores, M.liked_items(dataset, user_idx))
 
 
 def candidates_from_scores(model: Recommender, scores: np.ndarray, history_items: np.ndarray,

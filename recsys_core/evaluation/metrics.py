@@ -132,6 +132,28 @@ def relevant_items(test: Dataset, threshold: float | None = None) -> sp.csr_matr
     return matrix
 
 
+def liked_items(train: Dataset, user_idx: np.ndarray, threshold: float | None = None) -> sp.csr_matrix:
+    """The training items each user liked: what calibration matches a list to (Steck 2018 kept ratings >= 4).
+
+    Explicit data: items rated at or above ``threshold`` (default :func:`default_relevance_threshold`, the
+    same rule as a relevant test item); a user who liked none keeps all their training items. Implicit data:
+    every training item. Rows aligned with ``user_idx``; values are 1.
+    """
+    rows = sp.csr_matrix(train.matrix[np.asarray(user_idx, dtype=np.int64)], dtype=np.float64, copy=True)
+    if not train.implicit:
+        if threshold is None:
+            threshold = default_relevance_threshold(train.rating_scale)
+        liked = rows.copy()
+        liked.data = (liked.data >= threshold).astype(np.float64)
+        liked.eliminate_zeros()
+        none = np.diff(liked.indptr) == 0
+        if none.any():
+            liked = sp.csr_matrix(sp.diags((~none).astype(np.float64)) @ liked + sp.diags(none.astype(np.float64)) @ rows)
+        rows = liked
+    rows.data = np.ones_like(rows.data)
+    return rows
+
+
 def _relevance_csr(relevant: Relevance, n_users: int, min_items: int) -> sp.csr_matrix:
     """Relevance as a binary CSR matrix with sorted indices and no duplicates."""
     if sp.issparse(relevant):
@@ -669,7 +691,8 @@ def calibration_kl(recommended: np.ndarray, history: sp.spmatrix, item_genres: n
         C_{KL}(p, q) = \\sum_g p(g|u) \\log \\frac{p(g|u)}{\\tilde q(g|u)}, \\quad
         \\tilde q = (1 - \\alpha)\\, q(g|u) + \\alpha\\, p(g|u)
 
-    with ``p(g|u)`` the mean genre distribution of the user's training items, ``q(g|u)`` that of the
+    with ``p(g|u)`` the mean genre distribution of the user's history (the runner passes the training items
+    they liked, :func:`liked_items`), ``q(g|u)`` that of the
     list's items (each item's genres share it equally) and ``alpha = 0.01``. 0: the list has the genre mix
     of the history; lower is better.
 
@@ -677,7 +700,7 @@ def calibration_kl(recommended: np.ndarray, history: sp.spmatrix, item_genres: n
     ----------
     recommended : int ndarray, shape (n_users, n_slots)
     history : sparse matrix, shape (n_users, n_items)
-        The same users' training items (rows aligned with ``recommended``).
+        The same users' history items (rows aligned with ``recommended``; stored entries count, values not).
     item_genres : ndarray or sparse matrix, shape (n_items, n_genres)
         Multi-hot genres.
     alpha : float, default 0.01

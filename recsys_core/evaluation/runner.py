@@ -454,7 +454,7 @@ def _beyond_rows(top: np.ndarray, k: int, users: np.ndarray, buckets: np.ndarray
     }
     if features is not None:
         per_user["diversity"] = M.intra_list_diversity(top, features)
-        per_user["calibration_kl"] = M.calibration_kl(top, train.matrix[users], features)
+        per_user["calibration_kl"] = M.calibration_kl(top, M.liked_items(train, users), features)
     groups = [("all", np.ones(len(users), dtype=bool))] + [(label, buckets == label) for label in labels]
     for bucket, mask in groups:
         if not mask.any():
