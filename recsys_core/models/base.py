@@ -335,7 +335,9 @@ class Recommender(abc.ABC):
                              "(recsys_core.data.without_users).")
         if not self.can("forgets_users"):
             return self.clone().fit(dataset, context=getattr(self, "context_", None))
-        model = copy.deepcopy(self, {id(current): current})  # the data set is immutable (and replaced): not copied
+        # A shallow copy: _forget replaces learnt attributes, never changes them in place, so the copy shares
+        # them with this model until replaced (no second n_items^2 matrix for EASE) and this model stays as it was.
+        model = copy.copy(self)
         keep = np.ones(current.n_users, dtype=bool)
         keep[removed] = False
         model._forget(dataset, removed, keep)
@@ -347,7 +349,9 @@ class Recommender(abc.ABC):
         """Update this (copied) model's state for ``dataset`` = its data without users ``removed``.
 
         ``keep`` is the boolean mask of the remaining users over the old user indices. Only called for
-        models declaring ``forgets_users``; ``dataset_`` is replaced by the caller afterwards.
+        models declaring ``forgets_users``; ``dataset_`` is replaced by the caller afterwards. ``self`` is a
+        shallow copy of the fitted model: *replace* attributes (and copy a sub-object before changing it),
+        never modify an array in place, or the original model changes too.
         """
         raise NotImplementedError(f"{self.name} declares forgets_users but does not implement _forget.")
 
@@ -358,8 +362,16 @@ class Recommender(abc.ABC):
         """Refuse a diverged fit: a model whose parameters are NaN/inf would rank garbage silently."""
         for name in self.finite_state:
             values = getattr(self, name, None)
-            if values is not None and not np.isfinite(np.asarray(values, dtype=np.float64)).all():
-                bad = int((~np.isfinite(np.asarray(values, dtype=np.float64))).sum())
+            if values is None:
+                continue
+            values = np.atleast_1d(np.asarray(values))
+            if values.dtype.kind not in "fc":
+                values = values.astype(np.float64)
+            # Row blocks: a float32 items x items matrix (EASE on 17.6k items) is checked without a float64
+            # copy or a full-size mask.
+            flat = values.reshape(values.shape[0], -1) if values.ndim > 1 else values.reshape(-1, 1)
+            bad = sum(int((~np.isfinite(flat[start:start + 1024])).sum()) for start in range(0, len(flat), 1024))
+            if bad:
                 raise ModelDivergedError(
                     f"{self.name} diverged: {bad:,} values of {name.rstrip('_')} are not finite numbers (NaN or "
                     f"infinite). Lower the learning rate or raise the regularisation, then train again.")

@@ -518,7 +518,9 @@ class ALS(_ImplicitFactorModel):
         "factorisation and is compared by its lists, not its scores. 0/1 feedback only; with count weightings it refits.")
 
     def _forget_matrix(self, gone, removed, keep):
-        model = self.model_
+        import copy
+
+        model = self.model_ = copy.copy(self.model_)  # its factor attributes are replaced below, not changed
         model.user_factors = np.ascontiguousarray(np.asarray(model.user_factors)[keep])
         model._XtX = model._YtY = model._user_norms = model._item_norms = None
         with blas_single_thread():

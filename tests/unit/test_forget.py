@@ -91,6 +91,8 @@ def _arrays(value, depth=0, seen=None):
 @pytest.mark.parametrize("name", INCREMENTAL + REFITTING)
 def test_no_trace_of_the_forgotten_users(data, name):
     model = make_model(name).fit(data)
+    everyone = np.arange(data.n_users)
+    before = model.score_users(everyone)
     outcome = forget_model(model, list(GONE), compare_refit=False)
     forgotten = outcome.model
     assert outcome.method == ("incremental" if name in INCREMENTAL else "refit")
@@ -105,6 +107,7 @@ def test_no_trace_of_the_forgotten_users(data, name):
     assert not any(user.encode() in blob for user in GONE)
     # The model given is unchanged: forgetting works on a copy.
     assert model.dataset_ is data
+    np.testing.assert_array_equal(model.score_users(everyone), before)
     assert any(array.shape[0] == data.n_users for array in _arrays(model)) or not model.can("user_embeddings")
 
 
