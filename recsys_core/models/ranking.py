@@ -407,8 +407,9 @@ class EASE(_ItemNeighbourhood):
         if not gone.nnz:
             return
         n_items = self.weights_.shape[0]
+        dtype = self.weights_.dtype  # kept as fitted (float32 for large catalogues); the update runs in float64
         diagonal = self.inverse_diagonal_
-        inverse = self.weights_ * (-diagonal)[None, :]
+        inverse = self.weights_.astype(np.float64) * (-diagonal)[None, :]
         inverse[np.diag_indices(n_items)] = diagonal
         rows = gone.astype(np.float64)
         with blas_single_thread():
@@ -420,7 +421,7 @@ class EASE(_ItemNeighbourhood):
         inverse /= (-diagonal)[None, :]
         inverse[np.diag_indices(n_items)] = 0.0
         self.inverse_diagonal_ = diagonal
-        self.weights_ = inverse
+        self.weights_ = inverse.astype(dtype, copy=False)
 
 
 class _ImplicitFactorModel(FactorVectors, RankingModel):
