@@ -6,13 +6,14 @@ or this server's caches, and every export made afterwards starts from the data w
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
 from recsys_core.data import without_users
 from recsys_core.dataset import Dataset
 from recsys_core.errors import RecsysError
-from recsys_core.evaluation.splits import Split
 from recsys_core.forget import forget, user_data
 
 from . import exports, fmt, session_store, training, ui
@@ -33,7 +34,9 @@ def forget_in_session(current: training.Results, data: Dataset, user_ids: list[s
     splits = training.splits_for(data, current.split_method, current.split_params)
     new_data = without_users(data, user_ids)  # refuses unknown ids and the last user
     outcomes = forget(current.models, user_ids)  # every model, on copies
-    new_splits = [Split(s.fold, without_users(s.train, user_ids), without_users(s.test, user_ids)) for s in splits]
+    # replace(): a split keeps whatever else it carries (its fold, whether it respects time, its notes).
+    new_splits = [replace(s, train=without_users(s.train, user_ids), test=without_users(s.test, user_ids))
+                  for s in splits]
 
     store = training._runs()
     runs = {}
