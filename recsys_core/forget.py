@@ -25,6 +25,9 @@ from .models import Recommender
 REFIT_NOTE = ("refitted from scratch on the data without the users, same parameters and seed (no incremental "
               "update for this model or its settings).")
 
+#: ``compare_refit="auto"`` refits (to check an incremental update) up to this many training interactions.
+CHEAP_REFIT_RATINGS = 500_000
+
 #: Changed users listed per model in :attr:`Forgotten.largest_changes`.
 N_LARGEST = 5
 
@@ -103,11 +106,12 @@ class Forgotten:
 
 
 def forget_model(model: Recommender, user_ids: Iterable[object], *, label: str | None = None, n: int = 10,
-                 compare_refit: bool = True, training: Dataset | None = None) -> Forgotten:
+                 compare_refit: bool | str = True, training: Dataset | None = None) -> Forgotten:
     """Remove the users from one fitted model and measure the change (see :class:`Forgotten`).
 
     ``training`` is the model's training data without the users, when the caller has built it already.
-    ``compare_refit`` also refits a clone without the users when the model forgot incrementally.
+    ``compare_refit`` also refits a clone without the users when the model forgot incrementally; ``"auto"``
+    only where that refit is cheap (at most :data:`CHEAP_REFIT_RATINGS` training interactions).
     """
     current = model.check_fitted()
     ids = list(user_ids)
@@ -129,6 +133,8 @@ def forget_model(model: Recommender, user_ids: Iterable[object], *, label: str |
                         model.forget_explanation if method == "incremental" else REFIT_NOTE,
                         seconds, float((replaced > 0).mean()) if len(replaced) else 0.0, int(len(replaced)),
                         _largest(training, before, after, replaced))
+    if compare_refit == "auto":
+        compare_refit = training.n_ratings <= CHEAP_REFIT_RATINGS
     if method == "incremental" and compare_refit:
         started = time.perf_counter()
         refit = model.clone().fit(training, context=getattr(model, "context_", None))
@@ -139,7 +145,7 @@ def forget_model(model: Recommender, user_ids: Iterable[object], *, label: str |
 
 
 def forget(models: Mapping[str, Recommender], user_ids: Iterable[object], *, n: int = 10,
-           compare_refit: bool = True) -> list[Forgotten]:
+           compare_refit: bool | str = True) -> list[Forgotten]:
     """:func:`forget_model` for every model (labels as keys). All ids are checked first: nothing changes on a refusal.
 
     The caller swaps its models for ``outcome.model`` once every one has succeeded.

@@ -33,7 +33,7 @@ def forget_in_session(current: training.Results, data: Dataset, user_ids: list[s
         raise RecsysError("A training run is in progress: forget the user once it has ended (nothing was removed).")
     splits = training.splits_for(data, current.split_method, current.split_params)
     new_data = without_users(data, user_ids)  # refuses unknown ids and the last user
-    outcomes = forget(current.models, user_ids)  # every model, on copies
+    outcomes = forget(current.models, user_ids, compare_refit="auto")  # every model, on copies
     # replace(): a split keeps whatever else it carries (its fold, whether it respects time, its notes).
     new_splits = [replace(s, train=without_users(s.train, user_ids), test=without_users(s.test, user_ids))
                   for s in splits]
