@@ -75,7 +75,8 @@ class Forgotten:
         Share of the other users whose top-``n`` list changed (as a set of items).
     n_other_users : int
     largest_changes : DataFrame
-        ``user``, ``replaced`` (items that left the top-``n``), ``before``, ``after`` (titles), largest first.
+        ``user``, ``replaced`` (how many items left the top-``n``), ``left the list``, ``entered it`` (their
+        titles), the most changed users first.
     refit_max_difference : float or None
         Largest absolute score difference to an exact refit without the users (incremental models, when a
         refit was run); None otherwise.
@@ -181,12 +182,13 @@ def _largest(dataset: Dataset, before: np.ndarray, after: np.ndarray, replaced: 
     order = np.argsort(-replaced, kind="stable")[:N_LARGEST]
     order = order[replaced[order] > 0]
 
-    def titles(row: np.ndarray) -> str:
-        return " · ".join(dataset.titles(row[row >= 0]))
+    def titles(items: np.ndarray, other: np.ndarray) -> str:
+        moved = items[(items >= 0) & ~np.isin(items, other)]
+        return " · ".join(dataset.titles(moved))
 
     return pd.DataFrame({
         "user": dataset.user_ids[order].astype(str),
         "replaced": replaced[order].astype(int),
-        "before": [titles(before[i]) for i in order],
-        "after": [titles(after[i]) for i in order],
+        "left the list": [titles(before[i], after[i]) for i in order],
+        "entered it": [titles(after[i], before[i]) for i in order],
     })

@@ -123,7 +123,10 @@ def report() -> None:
             "largest score difference to a refit": st.column_config.NumberColumn(
                 format="%.2e", help="Incremental models only: their scores against a model refitted from scratch "
                                     "without the user (0 up to rounding when the update is exact)")})
-        for r in rows:
-            st.markdown(f"**{md(r['model'])}** ({md(r['how'])}): {md(r['explanation'])}")
+        st.caption("How each model forgot, and the other users whose top-10 changed most:")
+        for tab, r in zip(st.tabs([r["model"] for r in rows]), rows):
+            tab.markdown(f"**{md(r['model'])}** ({md(r['how'])}): {md(r['explanation'])}")
             if len(r["largest"]):
-                st.dataframe(r["largest"], hide_index=True, width="stretch", key=f"forget_largest_{r['model']}")
+                tab.dataframe(r["largest"], hide_index=True, width="stretch", key=f"forget_largest_{r['model']}")
+            else:
+                tab.caption("No other user's top-10 changed.")

@@ -18,12 +18,13 @@ from .significance_view import _per_user
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _grouped(key: tuple, column: str, metric: str, k: int | None, _per_user_table: pd.DataFrame,
-             _grouping: G.Grouping) -> tuple[pd.DataFrame, list]:
+def _grouped(key: tuple, column: str, metric: str, k: int | None, models: tuple[str, ...],
+             _per_user_table: pd.DataFrame, _grouping: G.Grouping) -> tuple[pd.DataFrame, list]:
     table = G.metrics_by_group(_per_user_table, _grouping)
     part = table[table["metric"] == metric]
     part = part[part["k"].isna()] if k is None else part[part["k"] == k]
-    return part, G.widest_gaps(_per_user_table, _grouping, metric, k)
+    gaps = G.widest_gaps(_per_user_table, _grouping, metric, k, models=[m for m in models if (part["model"] == m).any()])
+    return part, sorted(gaps, key=lambda gap: -abs(gap.difference))  # the widest gap first
 
 
 def _label(column: str) -> str:
@@ -56,7 +57,7 @@ def section(current: Any, k: int | None) -> None:
         st.info(fmt.text(grouping.note), icon=":material/info:")
         return
     metric_k = None if metric in ("rmse", "mae") else k
-    part, gaps = _grouped(current.content_key, column, metric, metric_k, per_user, grouping)
+    part, gaps = _grouped(current.content_key, column, metric, metric_k, tuple(current.labels), per_user, grouping)
     if not len(part):
         st.info(f"No evaluated user has a value in '{fmt.text(column)}'.", icon=":material/info:")
         return
@@ -75,8 +76,13 @@ def section(current: Any, k: int | None) -> None:
     st.caption("Users per group (last fold's test users): "
                + " · ".join(f"{fmt.text(g)} {fmt.count(int(sizes[g]))}" for g in grouping.order if g in sizes)
                + f". Groups with fewer than {G.MIN_GROUP_USERS} users get no gap.")
-    for gap in gaps:
+    shown = 4  # the widest gaps; the others one click away
+    for gap in gaps[:shown]:
         st.markdown(reading.group_gap_sentence(gap, grouping, min_users=G.MIN_GROUP_USERS))
+    if len(gaps) > shown:
+        with st.expander(f"The other {len(gaps) - shown} models' gaps"):
+            for gap in gaps[shown:]:
+                st.markdown(reading.group_gap_sentence(gap, grouping, min_users=G.MIN_GROUP_USERS))
     if not gaps:
         st.caption(f"No model has two groups with at least {G.MIN_GROUP_USERS} evaluated users: no gap to report.")
     with st.expander("Every metric per group", icon=":material/table:"):
