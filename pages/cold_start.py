@@ -6,7 +6,7 @@ import streamlit as st
 
 from recsys_core import cold_start
 from recsys_core.errors import RecsysError
-from recsys_ui import exports, fmt, lists, training, ui
+from recsys_ui import exports, fmt, lists, reranking_view, training, ui
 
 N = 10
 st.title("Cold start")
@@ -143,8 +143,18 @@ st.caption("One column per model, rank 1 at the top. The tabs below give each mo
            "every pick" + ("; items the new user rated are never recommended back." if answer["mode"] == "ratings" else "."))
 frames = {label: a.recommendations for label, a in answer["answers"].items()}
 notes = {label: a.note for label, a in answer["answers"].items() if a.note}
+rerank = reranking_view.control("cold") if answer["mode"] != "item" else None
+if rerank is not None:  # the same answers re-ordered: the models' scores are kept with each answer
+    for label, a in answer["answers"].items():
+        if frames.get(label) is None or label not in current.models:
+            continue
+        try:
+            reranked = reranking_view.rerank_answer(current.models[label], a, rerank, N)
+            frames[label] = frames[label] if reranked is None else reranked
+        except RecsysError as error:
+            frames[label], notes[label] = None, str(error)
 score = "similarity" if answer["mode"] == "item" else "score"
-lists.render_lists(frames, notes, N, ["rank", "title", score, "popularity", "genres", "reason"], key="cold",
+lists.render_lists(frames, notes, N, ["rank", "model rank", "title", score, "popularity", "genres", "reason"], key="cold",
                 column_config={"popularity": st.column_config.NumberColumn("ratings", help="Training ratings of the item"),
                                score: st.column_config.NumberColumn(score, format="%.3f")})
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from recsys_core.evaluation.metrics import activity_bucket_labels
 from recsys_ui import experiment_io, exports, fmt, reading, training, ui
-from recsys_ui import groups_view, significance_view
+from recsys_ui import groups_view, reranking_view, significance_view
 
 st.title("Compare")
 current = training.require_results()
@@ -179,6 +179,9 @@ else:
 
 # ------------------------------------------------------------------ groups of users
 groups_view.section(current, k)
+
+# ------------------------------------------------------------------ trade-off
+reranking_view.tradeoff_section(current, k)
 
 # ------------------------------------------------------------------ significance
 significance_view.section(current, table, k, [b for b in buckets if b != "all"])

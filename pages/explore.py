@@ -7,7 +7,7 @@ import streamlit as st
 
 from recsys_core.errors import RecsysError
 from recsys_core.evaluation.metrics import default_relevance_threshold
-from recsys_ui import fmt, forgetting, lists, training, ui
+from recsys_ui import fmt, forgetting, lists, reranking_view, training, ui
 
 N = 10
 st.title("Explore")
@@ -86,8 +86,9 @@ with user_tab:
         st.caption(f"Their 50 highest-rated of {fmt.count(len(history))}.")
 
     st.markdown(f"**What each model recommends** (top {N}; the items they trained on are left out)")
+    rerank = reranking_view.control("explore")
     with st.spinner("Scoring every item for this user…"):
-        frames, notes = answer_all(lambda model: model.recommend(raw_user, N))
+        frames, notes = answer_all(lambda model: reranking_view.recommend(model, raw_user, N, rerank))
     for label, model in current.models.items():
         if frames.get(label) is not None and model.fallback_users(np.array([user]))[0]:
             notes[label] = ("could not personalise for this user (no usable training data for them): "
@@ -101,7 +102,8 @@ with user_tab:
         rating = frame["held-out rating"]
         return np.where(rating >= threshold, "  ✓", "").astype(object)
 
-    lists.render_lists(frames, notes, N, ["rank", "title", "score", "popularity", "genres", "held-out rating"],
+    lists.render_lists(frames, notes, N, ["rank", "model rank", "title", "score", "popularity", "genres",
+                                          "held-out rating"],
                     mark=hits, key="explore-user",
                     column_config={"popularity": st.column_config.NumberColumn("ratings", help="Training ratings"),
                                    "score": st.column_config.NumberColumn("score", format="%.3f")})

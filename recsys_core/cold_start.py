@@ -46,6 +46,10 @@ class ColdStartAnswer:
     model: str
     recommendations: pd.DataFrame | None
     note: str | None = None
+    #: The model's score of every catalogue item for this new user, and the items they liked (what a
+    #: re-ranker needs to re-order the list: :func:`recsys_core.reranking.rerank_new_user`); None for items.
+    scores: np.ndarray | None = None
+    liked: np.ndarray | None = None
 
 
 def ratings_to_indices(dataset: Dataset, ratings: Mapping[object, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -86,7 +90,17 @@ def _answer(model: Recommender, label: str, scores: np.ndarray, n: int, rated: n
         return ColdStartAnswer(label, None, "This model could not score any item for this user.")
     frame = model.items_frame(top, np.clip(scores[top], *model.dataset_.rating_scale) if model.predicts_ratings else scores[top])
     frame["reason"] = model.explain(top, rated, rated_values, scores)
-    return ColdStartAnswer(label, frame, model.cannot_personalise(rated, rated_values))
+    return ColdStartAnswer(label, frame, model.cannot_personalise(rated, rated_values), scores=scores,
+                           liked=_liked(model.dataset_, rated, rated_values))
+
+
+def _liked(dataset: Dataset, rated: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The given items the new user liked (at the relevance threshold; all of them when none is)."""
+    rated = np.asarray(rated, dtype=np.int64)
+    if dataset.implicit or not len(rated):
+        return rated
+    liked = rated[np.asarray(values) >= default_relevance_threshold(dataset.rating_scale)]
+    return liked if len(liked) else rated
 
 
 def from_ratings(model: Recommender, ratings: Mapping[object, float], n: int = 10, label: str | None = None) -> ColdStartAnswer:
@@ -214,7 +228,8 @@ def from_text(model: Recommender, text: str, n: int = 10, label: str | None = No
         top = _rank(_Unclipped(model), scores, n, np.array([], dtype=np.int64))
         frame = model.items_frame(top, scores[top], score_name="score")
         frame["reason"] = [f"text similarity {scores[i]:.2f}" + _what_matched(text, dataset, i) for i in top]
-        return ColdStartAnswer(label, frame)
+        return ColdStartAnswer(label, frame, scores=np.where(np.isfinite(scores), scores, np.nan),
+                               liked=np.zeros(0, dtype=np.int64))
     matches, how = meaning_scores(dataset, text)
     order = np.argsort(-matches, kind="stable")
     liked = text_seeds(dataset, matches, seeds * (2 if model.fold_in_needs_contrast else 1))
@@ -335,7 +350,7 @@ def from_demographics(model: Recommender, demographics: Mapping[str, object], n:
             top = _rank(_Unclipped(model), scores, n, np.array([], dtype=np.int64))
             frame = model.items_frame(top, scores[top])
             frame["reason"] = f"placed from your attributes ({description}) by the model's user features"
-            return ColdStartAnswer(label, frame, None)
+            return ColdStartAnswer(label, frame, None, scores=scores, liked=np.zeros(0, dtype=np.int64))
     peers = matching_users(dataset, demographics)
     if len(peers) == 0:
         return ColdStartAnswer(label, None, "No training user has these attributes; widen the description.")
@@ -349,7 +364,8 @@ def from_demographics(model: Recommender, demographics: Mapping[str, object], n:
     likers = (dataset.matrix[peers][:, top] >= default_relevance_threshold(dataset.rating_scale)).sum(axis=0)
     frame["reason"] = [f"{int(c)} of {len(peers)} users like you ({description}) rated it highly" for c in np.asarray(likers).ravel()]
     return ColdStartAnswer(label, frame, fallback if model.personalises else
-                           f"{label} gives everyone the same list; the look-alike users do not change it.")
+                           f"{label} gives everyone the same list; the look-alike users do not change it.",
+                           scores=scores, liked=np.zeros(0, dtype=np.int64))
 
 
 def similar_to_new_item(model: Recommender, text: str, n: int = 10) -> pd.DataFrame:
@@ -358,3 +374,44 @@ def similar_to_new_item(model: Recommender, text: str, n: int = 10) -> pd.DataFr
     scores = text_scores(dataset, text, model if model.reads_text else None)
     top = _rank(_Unclipped(model), scores, n, np.array([], dtype=np.int64))
     return model.items_frame(top, scores[top], score_name="similarity")
+
+
+def from_sequence(model: Recommender, item_ids, n: int = 10, label: str | None = None) -> ColdStartAnswer:
+    """Recommendations for a new user given as what they just took, in order (oldest first).
+
+    A model that reads order (``uses_order``: GRU4Rec, SASRec) runs the list through its network and answers
+    what comes *next*; every other model that folds in takes the same items as an unordered set, each as if
+    rated at the top of the scale, so the two answers side by side show what the order adds.
+    """
+    label = label or model.name
+    dataset = model.check_fitted()
+    item_ids = list(item_ids)
+    if not item_ids:
+        raise ColdStartError("Pick at least one item, in the order they were watched.")
+    items = dataset.item_indices(item_ids)
+    unknown = [raw for raw, idx in zip(item_ids, items) if idx < 0]
+    if unknown:
+        raise ColdStartError(f"Items not in the catalogue: {', '.join(map(str, unknown[:5]))}.")
+    items = np.asarray(list(dict.fromkeys(np.asarray(items, dtype=np.int64).tolist())), dtype=np.int64)
+    high = dataset.rating_scale[1]
+    values = np.full(len(items), float(high))
+    if model.can("uses_order"):
+        try:
+            scores = np.asarray(model.fold_in_sequence(items), dtype=float)
+        except ColdStartError as error:
+            return ColdStartAnswer(label, None, str(error))
+        answer = _answer(model, label, scores, n, items, values)
+        last = dataset.titles(items[-1:])[0]
+        note = f"Read in order: what comes after “{last}”."
+        truncated = model.sequence_note(len(items))
+        note = f"{note} {truncated}" if truncated else note
+    else:
+        try:
+            scores, support = model.fold_in_with_support(items, values)
+        except ColdStartError as error:
+            return ColdStartAnswer(label, None, str(error))
+        answer = _answer(model, label, np.asarray(scores, dtype=float), n, items, values, support)
+        note = (f"{label} does not read order: the {len(items)} items are one unordered set (each as if rated "
+                f"{high:g}), so any order of them gives this same list.")
+    answer.note = f"{note} {answer.note}" if answer.note else note
+    return answer

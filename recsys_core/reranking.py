@@ -524,4 +524,9 @@ def rerank_new_user(model: Recommender, scores: np.ndarray, history_items: np.nd
                     value: float, n: int = 10, similarity: str = "genres") -> pd.DataFrame:
     """A cold-start user's list re-ranked: ``scores`` is the model's score row for them (e.g. a fold-in)."""
     wrapped = ReRankedModel.wrap(model, reranker, value, similarity)
-    return wrapped.frame(candidates_from_scores(model, scores, history_items), n)
+    frame = wrapped.frame(candidates_from_scores(model, scores, history_items), n)
+    liked = np.asarray(history_items, dtype=np.int64)
+    high = model.check_fitted().rating_scale[1]
+    frame["reason"] = model.explain(model.dataset_.item_indices(frame["item"]), liked, np.full(len(liked), high),
+                                    np.asarray(scores, dtype=np.float64))
+    return frame

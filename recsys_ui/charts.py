@@ -210,6 +210,32 @@ def popularity_bars(table: pd.DataFrame, k: int, models: Sequence[str], catalogu
     return _layout(fig, f"How popular are the top-{k} items? (lower = more obscure)")
 
 
+def tradeoff_chart(curve: pd.DataFrame, metric: str, model: str, k: int) -> go.Figure:
+    """NDCG@K against a beyond-accuracy metric along a re-ranker's sweep, each point labelled with its value.
+
+    ``curve`` is :func:`recsys_core.evaluation.tradeoff.tradeoff_curve`'s frame; the first row is the
+    re-ranker's neutral value (the model's own lists), drawn larger.
+    """
+    info = METRICS.get(metric)
+    unit = f" ({info.unit})" if info and info.unit else ""
+    x, y = curve[metric].to_numpy(dtype=float), curve["ndcg"].to_numpy(dtype=float)
+    labels = curve["label"].astype(str).tolist()
+    sizes = [14] + [9] * (len(curve) - 1)
+    fig = go.Figure(go.Scatter(
+        x=x, y=y, mode="lines+markers+text", text=labels, textposition="top center",
+        marker=dict(size=sizes, color=PALETTE[0], line=dict(width=1, color="#333333")),
+        line=dict(color=PALETTE[0]),
+        customdata=np.stack([np.array(labels, dtype=object)], axis=1),
+        hovertemplate=f"%{{customdata[0]}}: {metric_label(metric)} %{{x:.4f}}, NDCG@{k} %{{y:.4f}}<extra></extra>",
+    ))
+    fig.add_annotation(x=x[0], y=y[0], text=f"{hover_text(pd.Series([model])).iloc[0]}'s own lists", showarrow=True,
+                       arrowhead=2, ax=40, ay=30)
+    fig.update_xaxes(title=f"{metric_label(f'{metric}@{k}')}{unit}")
+    fig.update_yaxes(title=f"NDCG@{k}")
+    spec = curve["reranker"].iloc[0] if len(curve) else ""
+    return _layout(fig, f"What {spec} re-ranking costs: NDCG@{k} against {metric_label(metric)}", height=420)
+
+
 # ------------------------------------------------------------- embeddings
 def embedding_scatter(frame: pd.DataFrame, colour: str, kind: str, focus: int | None = None,
                       neighbours: Sequence[int] = ()) -> go.Figure:

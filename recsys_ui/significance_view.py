@@ -242,7 +242,10 @@ def section(current: Any, table: pd.DataFrame, k: int | None, bucket_labels: Seq
     fold = splits[-1]
     ks = tuple(sorted(int(v) for v in current.ks))
     per_user = _per_user(current.content_key, current.models, fold, ks)
-    candidates = [m for m in reading.RANKING_METRICS + ("rmse", "mae") if (per_user["metric"] == m).any()]
+    # Per-user beyond-accuracy metrics (ARP, long-tail share, calibration KL, serendipity, diversity) are tested
+    # like the ranking ones; aggregate ones (Gini, coverage, aggregate diversity) have no per-user values.
+    candidates = [m for m in reading.RANKING_METRICS + ("rmse", "mae") + reading.BEYOND_ACCURACY
+                  if (per_user["metric"] == m).any()]
     if not candidates:
         st.info("No per-user values to test (no test user has a relevant item).", icon=":material/info:")
         return

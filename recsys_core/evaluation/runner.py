@@ -346,7 +346,8 @@ def per_user_metrics(model: Recommender, fold: Split, *, label: str | None = Non
     user's RMSE / MAE over their test ratings, ranking metrics each user's value on their top-K list.
     """
     keep = _UserValues(label or model.name, fold.fold)
-    _measure(model, fold, ks, bucket_edges, relevance_threshold, None, lambda *args, **kwargs: None, keep)
+    _measure(model, fold, ks, bucket_edges, relevance_threshold, item_feature_vectors(fold.train),
+             lambda *args, **kwargs: None, keep)
     return keep.frame()
 
 

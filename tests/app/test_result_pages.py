@@ -20,8 +20,9 @@ def test_compare_shows_table_reading_charts_and_downloads(trained):
     assert not any("Best top-10" in s or "beats it" in s or "beat it" in s for s in reading)
     assert any("NDCG@10 ranges from" in s for s in reading)
     assert any("median item in" in s or "Median popularity" in s for s in reading)
-    # bars, metric vs K, user buckets, median popularity, time; intervals and the pairwise matrix (significance)
-    assert len(plotly_charts(at)) == 7
+    # bars, metric vs K, user buckets, median popularity, time; a group chart; the re-ranking trade-off curve;
+    # intervals and the pairwise matrix (significance)
+    assert len(plotly_charts(at)) == 9
     assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download JSON", "Export experiment (.zip)",
                                                             "Download statistics (CSV)", "Download report (.zip)"]
 
