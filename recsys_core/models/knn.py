@@ -197,20 +197,34 @@ class KNN(Recommender):
         self.sim_ = self._similarities()
         self.sim_symmetric_ = None  # checked on first use by item-based scoring
 
-    forgets_users = True  # user-based with a pairwise similarity and the dense matrix (see _instance_capabilities)
+    forgets_users = True  # a pairwise similarity on the dense matrix, no baselines (see _forgets)
     forget_explanation = (
-        "user-based with msd, cosine or pearson, a similarity depends only on the two users' own ratings: the "
-        "removed users' rows and columns leave the similarity matrix, and the ratings, means and neighbour lists "
-        "are rebuilt without them (a pass over the ratings). Exact: equal to a refit.")
+        "with msd, cosine or pearson a similarity depends only on the two rows' common ratings. User-based: the "
+        "removed users' rows and columns leave the similarity matrix. Item-based: only pairs of items the removed "
+        "users both rated change, so the rows and columns of the items they rated are recomputed. The ratings, "
+        "means and neighbour lists are rebuilt without them (a pass over the ratings). Exact: equal to a refit.")
 
     def _forgets(self) -> bool:
-        """Whether an update can forget exactly: user-based, a pairwise similarity, no baselines, dense, Surprise's."""
-        return (bool(self.user_based) and not self._needs_baselines() and not getattr(self, "sparse_", False)
+        """Whether an update can forget exactly: a pairwise similarity, no baselines, the dense matrix, Surprise's."""
+        return (not self._needs_baselines() and not getattr(self, "sparse_", False)
                 and type(self)._similarity_rows is KNN._similarity_rows)
 
     def _forget(self, dataset, removed, keep):
-        similarity = self.sim_[np.ix_(keep, keep)]
-        self._fit_ratings(dataset)
+        if self.user_based:
+            similarity = self.sim_[np.ix_(keep, keep)]
+            self._fit_ratings(dataset)
+        else:
+            touched = np.unique(self.x_matrix_.tocsc()[:, removed].indices)  # items the removed users rated
+            self._fit_ratings(dataset)
+            similarity = self.sim_.copy()
+            if len(touched):
+                rows = self._similarity_rows(touched)
+                # Each entry as a refit computes it: row i of the matrix against every other row.
+                columns = similarity_block(self.x_matrix_, self.x_matrix_[touched], self.similarity,
+                                           self.min_support, self.shrinkage)
+                similarity[touched] = rows
+                similarity[:, touched] = columns
+                similarity[touched, touched] = 1.0
         self.sim_ = similarity
         self.sim_symmetric_ = None
 

@@ -150,18 +150,21 @@ def test_counts_weighting_refits_instead(data):
     assert forget_model(model, ["gone-u7"], compare_refit=False).method == "refit"
 
 
-@pytest.mark.parametrize("params", [dict(user_based=False), dict(similarity="pearson_baseline")])
+@pytest.mark.parametrize("params", [dict(max_dense=10), dict(similarity="pearson_baseline")])
 def test_neighbourhood_settings_without_an_exact_update_refit(data, params):
     model = make_model("knn-basic", **params).fit(data)
     assert not model.can("forgets_users")
     assert forget_model(model, ["gone-u7"], compare_refit=False).method == "refit"
 
 
-@pytest.mark.parametrize("params", [dict(similarity="pearson", min_support=2), dict(similarity="cosine", k=3)])
-def test_user_based_neighbourhoods_forget_exactly_with_other_settings(data, params):
+@pytest.mark.parametrize("params", [dict(similarity="pearson", min_support=2), dict(similarity="cosine", k=3),
+                                    dict(user_based=False), dict(user_based=False, similarity="pearson", min_support=2)])
+def test_neighbourhoods_forget_exactly_with_other_settings(data, params):
     model = make_model("knn-means", **params).fit(data)
     outcome = forget_model(model, list(GONE))
     assert outcome.method == "incremental" and outcome.refit_max_difference < 1e-9
+    refit = make_model("knn-means", **params).fit(without_users(data, list(GONE)))
+    np.testing.assert_array_equal(outcome.model.sim_, refit.sim_)  # the similarities themselves, bit for bit
 
 
 def test_forget_refuses_unknown_users_before_changing_anything(data):
