@@ -65,7 +65,8 @@ def test_ease_refuses_before_allocating_when_memory_is_short(monkeypatch):
     with pytest.raises(ModelMemoryError, match=r"ease would need about .* for 6 users x 5 items .* only .* is free"):
         model.fit(literal_dataset())
     assert not allocated and not model.is_fitted
-    assert model.memory_estimate(10, 100_000, 10**6) > 3 * 8 * 10**10  # three 100k x 100k float64 matrices
+    assert model.memory_estimate(10, 100_000, 10**6) > 4 * 10**10  # one 100k x 100k float32 matrix
+    assert model.memory_estimate(10**6, 100_000, 10**7) > 4 * 10**10
 
 
 def test_item_knn_cosine_equals_the_shrunk_cosine_by_hand():
