@@ -30,7 +30,9 @@ from recsys_core.forget import forget_model
 from recsys_core.models import make_model
 
 #: Incremental models first, then two that refit (their "forget" is the refit).
-FORGET_MODELS = "popular,ease,item-knn-cosine,als,knn-basic,rp3beta,svd"
+FORGET_MODELS = "popular,ease,item-knn-cosine,als,knn-basic,knn-basic-item,rp3beta,svd"
+#: Labels for a model with other settings than its defaults.
+VARIANTS = {"knn-basic-item": ("knn-basic", {"user_based": False})}
 
 
 def forget_section(dataset: Dataset, args: argparse.Namespace) -> None:
@@ -44,7 +46,8 @@ def forget_section(dataset: Dataset, args: argparse.Namespace) -> None:
     rows = []
     for name in args.models.split(","):
         started = time.perf_counter()
-        model = make_model(name).fit(dataset)
+        registered, params = VARIANTS.get(name, (name, {}))
+        model = make_model(registered, **params).fit(dataset)
         fit_seconds = time.perf_counter() - started
         outcome = forget_model(model, users, label=name, compare_refit=True)
         refit_seconds = outcome.refit_seconds if outcome.refit_seconds is not None else outcome.seconds
