@@ -19,6 +19,8 @@ from recsys_core.forget import forget, user_data
 from . import exports, fmt, session_store, training, ui
 from .ui import md, set_dataset
 
+#: Marks the run keys of models that forgot users (see forget_in_session).
+FORGOTTEN = "users forgotten"
 #: The latest change report (no id of the forgotten user in it), shown after the rerun.
 REPORT = "_forget_report"
 
@@ -41,7 +43,9 @@ def forget_in_session(current: training.Results, data: Dataset, user_ids: list[s
     store = training._runs()
     runs = {}
     for run, outcome in zip(current.runs, outcomes):
-        key = (new_data.fingerprint,) + tuple(run.key[1:])
+        # One more element than a Train key: a Train click on the new data measures again instead of reusing
+        # these runs, whose metrics were measured before the removal (a session restore reads key[0] only).
+        key = (new_data.fingerprint,) + tuple(run.key[1:5]) + (FORGOTTEN,)
         runs[key] = training.Run(key, run.label, run.name, run.params, run.ks, run.table, outcome.model,
                                  run.seconds, run.history)
     store.clear()  # every other run was fitted on data that held the user

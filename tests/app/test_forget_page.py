@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pickle
 
-from app_helpers import FAST_MODELS, movielens_bytes, texts, trained  # noqa: F401 -- fixtures
+from app_helpers import FAST_MODELS, movielens_bytes, texts, train, trained  # noqa: F401 -- fixtures
 
 from recsys_core.experiment import read_dataset
 from recsys_ui import session_store
@@ -62,6 +62,12 @@ def test_explore_forgets_a_user_everywhere(trained):
     assert not at.exception and not at.error
     at.switch_page("pages/compare.py").run()
     assert not at.exception and not at.error
+
+    # Training again measures without the user: nothing is reused from the runs measured before the removal.
+    train(at, FAST_MODELS, **{"svd.n_epochs": 5})
+    again = at.session_state["results"]
+    assert again.reused == [] and [k[1] for k in again.keys] == FAST_MODELS and not again.errors
+    assert all(run.model.dataset_.n_users == n_users - 1 for run in again.runs)
 
 
 def test_compare_per_group_section(trained):
