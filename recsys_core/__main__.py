@@ -160,7 +160,14 @@ def _data_and_split_arguments(default_split: str) -> argparse.ArgumentParser:
 
     parent.add_argument("--split", default=default_split, choices=list(SPLIT_METHODS))
     parent.add_argument("--folds", type=int, default=5, help="folds for --split kfold")
-    parent.add_argument("--test-size", type=float, default=0.2, help="test share for random/temporal splits")
+    parent.add_argument("--test-size", type=float, default=0.2,
+                        help="test share for random, temporal and global-time splits")
+    parent.add_argument("--cutoff", type=float, default=None,
+                        help="for --split global-time: the cut-off as a unix timestamp (default: the time that "
+                             "leaves --test-size of the interactions after it)")
+    parent.add_argument("--file-order-is-time", action="store_true",
+                        help="the ratings file has no timestamp but its rows are in the order things happened: "
+                             "use the row order as time (for gru4rec/sasrec and the splits by time)")
     parent.add_argument("--seed", type=int, default=0)
     parent.add_argument("--no-progress", action="store_true")
     return parent
@@ -238,6 +245,8 @@ def split_params(args: argparse.Namespace) -> dict:
         return {"test_size": args.test_size, "seed": args.seed}
     if args.split == "temporal":
         return {"test_fraction": args.test_size}
+    if args.split == "global-time":
+        return {"test_fraction": args.test_size, "cutoff": args.cutoff}
     return {"n": 1}
 
 
@@ -269,6 +278,8 @@ def _load(args: argparse.Namespace):
             raise RecsysError("--columns and --user-col/--item-col/--rating-col/--timestamp-col describe the file "
                               "given by --ratings; the bundled sample needs none.")
         dataset = data.load_sample("counts" if args.feedback == "counts" else "ratings")
+    if getattr(args, "file_order_is_time", False):
+        dataset = data.with_file_order_as_time(dataset)
     summary = dataset.summary()
     if dataset.feedback_kind == "ratings":
         values = f"{summary['ratings']} ratings (density {summary['density']:.2%}, scale " \

@@ -523,7 +523,10 @@ def generate(
     _cover_every_item(user_idx, item_idx, people, catalogue, rng_select)
     rating = _rate(user_idx, item_idx, people, catalogue, rng_rate)
 
-    timestamp, order = _timestamps(user_idx, counts, rng_time)
+    timestamp, _ = _timestamps(user_idx, counts, rng_time)
+    # Which item fills which of a user's time slots: the planted order (its own stream, so the pairs, ratings
+    # and times stay what they are for this seed; only their order within each user is planted).
+    order = _viewing_order(user_idx, item_idx, catalogue, np.random.default_rng([int(seed), 8191]))
     ratings = pd.DataFrame({
         "user": user_idx[order].astype(np.int64) + 1,
         "item": catalogue["item_id"][item_idx[order]],
@@ -900,6 +903,46 @@ def _timestamps(user_idx: np.ndarray, counts: np.ndarray, rng: np.random.Generat
     lifted = moment - rank + sorted_user.astype(np.int64) * shift
     moment = np.maximum.accumulate(lifted) - sorted_user.astype(np.int64) * shift + rank
     return moment, order
+
+
+#: Noise of the planted viewing order: this share of each user's items is placed at a random moment.
+_ORDER_NOISE = 0.15
+
+
+def _viewing_order(user_idx: np.ndarray, item_idx: np.ndarray, catalogue, rng: np.random.Generator) -> np.ndarray:
+    """The row order that sorts the pairs by (user, planted viewing order): the k-th is the user's k-th item in time.
+
+    The planted truth of the sequence models: people watch in *sittings of one genre* (bursts of 3-9 items of
+    one primary genre) and, within a genre, *in order of release*, one series part after another -- so the item
+    after a sitting's last one is, most often, a film of the same genre released soon after it. Each user's
+    films of one genre, by year, are cut into sittings; a genre's sittings are spread evenly over the user's
+    timeline (its k-th of n at ``(k + U) / n``), so genres interleave; ``_ORDER_NOISE`` of the items are put at
+    a random moment instead. The set of pairs, the ratings and the times are unchanged (a random split sees
+    the same data, shuffled); only the order within each user carries the signal.
+    """
+    n = len(user_idx)
+    genre = catalogue["primary"][item_idx]
+    year = catalogue["year"][item_idx].astype(np.float64) + rng.random(n) * 0.5  # same year: any order
+    n_users = int(user_idx.max()) + 1 if n else 0
+    sitting = 3 + rng.poisson(3.0, n_users).clip(max=6)  # items per sitting, per user
+    group = user_idx.astype(np.int64) * (len(GENRES) + 1) + genre
+    by_group = np.lexsort((year, group))
+    starts = np.searchsorted(group[by_group], group[by_group], side="left")
+    rank = np.empty(n, dtype=np.int64)
+    rank[by_group] = np.arange(n) - starts  # place among the user's films of that genre, by year
+    group_size = np.bincount(np.searchsorted(np.unique(group), group), minlength=len(np.unique(group)))
+    size = group_size[np.searchsorted(np.unique(group), group)]
+    chunk = rank // sitting[user_idx]
+    n_chunks = -(-size // sitting[user_idx])
+    # One uniform offset per (user, genre, sitting): the sitting's place on the user's timeline.
+    chunk_key = group * 1024 + chunk
+    _, chunk_id = np.unique(chunk_key, return_inverse=True)
+    offset = rng.random(int(chunk_id.max()) + 1 if n else 0)[chunk_id]
+    key = (chunk + offset) / n_chunks
+    noisy = rng.random(n) < _ORDER_NOISE
+    key[noisy] = rng.random(int(noisy.sum()))
+    within = np.where(noisy, 0.0, year)
+    return np.lexsort((within, key, user_idx))
 
 
 # --------------------------------------------------------------------- text

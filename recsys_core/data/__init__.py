@@ -65,6 +65,7 @@ from .metadata import _items_from_table, _load_metadata, _users_from_table
 from .parsing import _load_table
 from .ratings import _load_ratings
 from .reading import _read_text
+from .ordering import with_file_order_as_time
 from .removal import user_positions, without_users
 from .validation import MalformedLinesError
 
@@ -81,6 +82,7 @@ __all__ = [
     "load_sample",
     "user_positions",
     "without_users",
+    "with_file_order_as_time",
     "TOP_BOOK_TAGS",
 ]
 

@@ -17,6 +17,13 @@ Methods (``make_splits`` names):
     Per user, the latest ``test_fraction`` of their timeline is tested on.
 ``"leave-last-out"``
     Per user, the last ``n`` interactions are tested on.
+``"global-time"``
+    One cut-off time for everyone: everything after it is tested on, for the
+    users with history before it (the only split where no model ever trains
+    on anything later than a test interaction of *any* user).
+
+Splits that order by time carry ``respects_time=True``: models that read the
+order of a history (``uses_order``) run only on those.
 """
 from __future__ import annotations
 
@@ -46,6 +53,11 @@ class Split:
     fold: int
     train: Dataset
     test: Dataset
+    #: True when the test part comes after the train part in time (per user or globally): what models
+    #: reading the order of a history need (on a random split they would learn from each user's future).
+    respects_time: bool = False
+    #: Sentences about how the split was made (ties, rows left out), shown with the results.
+    notes: tuple[str, ...] = ()
 
 
 def _plural(n: int, noun: str) -> str:
@@ -60,11 +72,14 @@ def _too_small(dataset: Dataset, what: str, needs: str, has: str, advice: str) -
     )
 
 
-def _make_split(dataset: Dataset, fold: int, train_rows: np.ndarray, test_rows: np.ndarray, label: str) -> Split:
+def _make_split(dataset: Dataset, fold: int, train_rows: np.ndarray, test_rows: np.ndarray, label: str,
+                respects_time: bool = False, notes: tuple[str, ...] = ()) -> Split:
     return Split(
         fold=fold,
         train=dataset.subset(train_rows, name=f"{dataset.name} [{label} train]"),
         test=dataset.subset(test_rows, name=f"{dataset.name} [{label} test]"),
+        respects_time=respects_time,
+        notes=tuple(notes),
     )
 
 
@@ -218,9 +233,30 @@ def _need_users_with_more_than(dataset: Dataset, n: int, what: str) -> None:
         )
 
 
-def _split_by_from_end(dataset: Dataset, is_test: np.ndarray, label: str) -> list[Split]:
+def _split_by_from_end(dataset: Dataset, is_test: np.ndarray, label: str, respects_time: bool = False,
+                       notes: tuple[str, ...] = ()) -> list[Split]:
     # Both parts keep file order.
-    return [_make_split(dataset, 0, np.flatnonzero(~is_test), np.flatnonzero(is_test), label)]
+    return [_make_split(dataset, 0, np.flatnonzero(~is_test), np.flatnonzero(is_test), label,
+                        respects_time=respects_time, notes=notes)]
+
+
+def _tie_note(dataset: Dataset, is_test: np.ndarray) -> tuple[str, ...]:
+    """How many users' first test interaction shares its timestamp with their last training one (file order decides)."""
+    frame = dataset.interactions
+    users = frame["user_idx"].to_numpy()
+    times = frame[TIMESTAMP].to_numpy()
+    if not is_test.any():
+        return ()
+    n_users = dataset.n_users
+    last_train = np.full(n_users, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last_train, users[~is_test], times[~is_test].astype(np.int64))
+    first_test = np.full(n_users, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_test, users[is_test], times[is_test].astype(np.int64))
+    tied = int((first_test == last_train).sum())
+    if not tied:
+        return ()
+    return (f"{_plural(tied, 'user')} had a tested interaction at the same time as a training one; "
+            "file order decided which came last.",)
 
 
 def temporal_per_user(dataset: Dataset, test_fraction: float = 0.2) -> list[Split]:
@@ -262,7 +298,8 @@ def temporal_per_user(dataset: Dataset, test_fraction: float = 0.2) -> list[Spli
     from_end, counts = _timeline_rank(dataset, by_time=True)
     n_test = np.clip(np.floor(counts * test_fraction + 0.5).astype(np.int64), 1, counts - 1)
     is_test = (counts >= 2) & (from_end < n_test)
-    return _split_by_from_end(dataset, is_test, f"temporal {test_fraction:g}")
+    return _split_by_from_end(dataset, is_test, f"temporal {test_fraction:g}", respects_time=True,
+                              notes=_tie_note(dataset, is_test))
 
 
 def leave_last_n_out(dataset: Dataset, n: int = 1) -> list[Split]:
@@ -298,7 +335,79 @@ def leave_last_n_out(dataset: Dataset, n: int = 1) -> list[Split]:
     _need_users_with_more_than(dataset, n, f"leaving the last {_plural(n, 'rating')} of each user out")
     from_end, counts = _timeline_rank(dataset, by_time=dataset.has_timestamps)
     is_test = (counts > n) & (from_end < n)
-    return _split_by_from_end(dataset, is_test, f"leave-last-{n}-out")
+    if dataset.has_timestamps:
+        return _split_by_from_end(dataset, is_test, f"leave-last-{n}-out", respects_time=True,
+                                  notes=_tie_note(dataset, is_test))
+    return _split_by_from_end(dataset, is_test, f"leave-last-{n}-out", notes=(
+        "No timestamps: 'last' is the last in file order, which is only the latest if the file is chronological.",))
+
+
+def global_time_split(dataset: Dataset, test_fraction: float = 0.2, cutoff: float | None = None) -> list[Split]:
+    """Global temporal split: one cut-off time for every user; what happens after it is the test part.
+
+    The cut-off is ``cutoff`` (a timestamp) or, by default, the time that leaves ``test_fraction`` of the
+    interactions after it (the ``ceil(n * (1 - test_fraction))``-th smallest timestamp; interactions *at* the
+    cut-off are training). Training is every interaction at or before the cut-off. The test part is every
+    interaction after it by a user with at least one training interaction; interactions after the cut-off by
+    users with no earlier history are in neither part (they cannot be tested, and training on them would be
+    learning from the future) and counted in the split's notes. Unlike the per-user splits, no model trains on
+    anything that happened after a test interaction of any user (Meng et al. 2020, "Exploring Data Splitting
+    Strategies for the Evaluation of Recommendation Models"). Both parts keep file order.
+
+    Raises
+    ------
+    DataValidationError
+        Without timestamps, or when the cut-off leaves no training or no testable interaction.
+    ValueError
+        If ``test_fraction`` is not in (0, 1).
+    """
+    if not dataset.has_timestamps:
+        raise DataValidationError(
+            f"The data set '{dataset.name}' has no timestamp column, so it cannot be cut at one time. Load a "
+            "file with a timestamp column (or, if the file's rows are in the order they happened, say so on "
+            "the Data page / with --file-order-is-time), or choose another split.")
+    if cutoff is None and not 0 < test_fraction < 1:
+        raise ValueError(f"global_time_split needs 0 < test_fraction < 1; got {test_fraction!r}.")
+    frame = dataset.interactions
+    times = frame[TIMESTAMP].to_numpy().astype(np.float64)
+    users = frame["user_idx"].to_numpy()
+    if cutoff is None:
+        ordered = np.sort(times)
+        cutoff = float(ordered[max(math.ceil(len(ordered) * (1 - float(test_fraction))) - 1, 0)])
+    cutoff = float(cutoff)
+    after = times > cutoff
+    shown = _when(cutoff)
+    if after.all():
+        raise DataValidationError(
+            f"The cut-off {shown} is before every interaction of '{dataset.name}' "
+            f"(the first is {_when(times.min())}): nothing is left to train on. Choose a later cut-off.")
+    known = np.bincount(users[~after], minlength=dataset.n_users) > 0
+    is_test = after & known[users]
+    if not is_test.any():
+        why = ("nothing happens after it" if not after.any()
+               else "everyone active after it is new (no history before it)")
+        raise DataValidationError(
+            f"The cut-off {shown} leaves nothing to test in '{dataset.name}': {why} "
+            f"(the last interaction is {_when(times.max())}). Choose an earlier cut-off or a larger test share.")
+    dropped = after & ~known[users]
+    notes = [f"Cut-off {shown}: {_plural(int((~after).sum()), 'interaction')} before it train, "
+             f"{_plural(int(is_test.sum()), 'interaction')} after it by "
+             f"{_plural(int(np.unique(users[is_test]).size), 'user')} are tested."]
+    if dropped.any():
+        notes.append(f"{_plural(int(dropped.sum()), 'interaction')} after the cut-off by "
+                     f"{_plural(int(np.unique(users[dropped]).size), 'user')} with no history before it are left "
+                     "out of both parts (nothing to predict them from).")
+    return [_make_split(dataset, 0, np.flatnonzero(~after), np.flatnonzero(is_test), f"global time cut {shown}",
+                        respects_time=True, notes=tuple(notes))]
+
+
+def _when(timestamp: float) -> str:
+    """A timestamp as a date a person reads (unix seconds), or the number itself when it is not one."""
+    import datetime as _dt
+
+    if 1e8 < timestamp < 4e9:  # unix seconds of 1973-2096
+        return _dt.datetime.fromtimestamp(timestamp, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"{timestamp:g}"
 
 
 def per_user_holdout(dataset: Dataset, fraction: float = 0.2, seed: int = 0) -> Split:
@@ -365,6 +474,7 @@ SPLIT_METHODS: dict[str, Callable[..., list[Split]]] = {
     "kfold": kfold,
     "temporal": temporal_per_user,
     "leave-last-out": leave_last_n_out,
+    "global-time": global_time_split,
 }
 #: How each split method is named to a person (the dashboard and the CLI's help read this).
 SPLIT_LABELS: dict[str, str] = {
@@ -372,7 +482,11 @@ SPLIT_LABELS: dict[str, str] = {
     "kfold": "K-fold cross-validation",
     "temporal": "Temporal (each user's latest ratings are tested)",
     "leave-last-out": "Leave last out (each user's last ratings are tested)",
+    "global-time": "Global time split (everything after one cut-off date is tested)",
 }
+#: Split methods whose test part comes after the training part in time (per user or globally): models that
+#: read the order of a history (``uses_order``) run on these only (leave-last-out needs timestamps too).
+TIME_SPLITS = ("temporal", "leave-last-out", "global-time")
 
 
 def make_splits(dataset: Dataset, method: str, **params: Any) -> list[Split]:
@@ -382,9 +496,9 @@ def make_splits(dataset: Dataset, method: str, **params: Any) -> list[Split]:
     ----------
     dataset : Dataset
         Data set to split.
-    method : {"random", "kfold", "temporal", "leave-last-out"}
+    method : {"random", "kfold", "temporal", "leave-last-out", "global-time"}
         Which split: :func:`random_holdout`, :func:`kfold`,
-        :func:`temporal_per_user` or :func:`leave_last_n_out`.
+        :func:`temporal_per_user`, :func:`leave_last_n_out` or :func:`global_time_split`.
     **params
         Keyword arguments of that function (``test_size``, ``seed``,
         ``n_folds``, ``test_fraction``, ``n`` ...).

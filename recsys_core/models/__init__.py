@@ -15,7 +15,7 @@ from .matrix_factorization import NMF, SVD, SVDpp
 from .ranking import ALS, BPR, EASE, RP3beta, ItemKNNCosine
 from .hybrid import LightFMHybrid
 from .item2vec import Item2Vec
-from .neural import FactorizationMachine, LightGCN, MFBCE, NeuMF, TwoTower
+from .neural import GRU4Rec, SASRec, FactorizationMachine, LightGCN, MFBCE, NeuMF, TwoTower
 
 REGISTRY: dict[str, type[Recommender]] = {
     cls.name: cls
@@ -25,6 +25,7 @@ REGISTRY: dict[str, type[Recommender]] = {
         ItemKNNCosine, RP3beta, EASE, ALS, BPR,
         LightFMHybrid,
         MFBCE, NeuMF, TwoTower, LightGCN, FactorizationMachine, Item2Vec,
+        GRU4Rec, SASRec,
     )
 }
 

@@ -287,7 +287,10 @@ def test_counts_read_as_ratings_fail_as_real_play_counts_do(sample_counts):
     relevant = relevant_items(split[0].test).nnz
     assert relevant == split[0].test.n_ratings  # every held-out play is relevant
     assert right.loc["popular", "ndcg@10"] > 0.15
-    assert wrong.loc["popular", "ndcg@10"] < 0.25 * right.loc["popular", "ndcg@10"]
+    # Read as ratings, a hit needs 75% of the way up to 49,524 plays: (almost) no held-out play is relevant,
+    # and with none the ranking metrics have no user to average over (no row at all).
+    wrong_ndcg = wrong["ndcg@10"].get("popular", 0.0) if "ndcg@10" in wrong.columns else 0.0
+    assert wrong_ndcg < 0.25 * right.loc["popular", "ndcg@10"]
 
 
 def test_every_ranking_model_beats_popular_on_the_sample_play_counts(sample_counts):

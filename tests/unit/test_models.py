@@ -342,6 +342,11 @@ def test_declared_capabilities_are_true_in_fact(small_dataset, name, settings):
         assert scores.shape == (dataset.n_items,)
     if capabilities["reads_text"]:
         assert np.asarray(model.text_vector("a starship crew")).size > 0
+    if capabilities["uses_order"]:  # an ordered list answers, and its order is what the model reads
+        ordered = model.fold_in_sequence(np.array([0, 1, 2]))
+        assert ordered.shape == (dataset.n_items,) and np.isfinite(ordered).all()
+    else:
+        assert not hasattr(model, "fold_in_sequence")
     if not capabilities["predicts_ratings"]:
         assert model.predicts_ratings is False
     for param in cls.params:  # every declared parameter is a real constructor argument

@@ -203,10 +203,10 @@ def test_leave_last_n_out_by_file_order_without_timestamps() -> None:
 
 def test_make_splits_dispatches_and_rejects_unknown_names() -> None:
     dataset = make_dataset()
-    assert set(SPLIT_METHODS) == {"random", "kfold", "temporal", "leave-last-out"}
+    assert set(SPLIT_METHODS) == {"random", "kfold", "temporal", "leave-last-out", "global-time"}
     assert len(make_splits(dataset, "kfold", n_folds=3)) == 3
     assert keys(make_splits(dataset, "leave-last-out")[0].test) == keys(leave_last_n_out(dataset)[0].test)
-    with pytest.raises(ValueError, match="'random', 'kfold', 'temporal', 'leave-last-out'"):
+    with pytest.raises(ValueError, match="'random', 'kfold', 'temporal', 'leave-last-out', 'global-time'"):
         make_splits(dataset, "bootstrap")
 
 

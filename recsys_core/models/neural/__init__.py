@@ -1,4 +1,5 @@
-"""Embedding models trained per epoch with torch: MF with BCE, NeuMF, two-tower, LightGCN, factorization machines.
+"""Embedding models trained per epoch with torch: MF with BCE, NeuMF, two-tower, LightGCN, factorization machines,
+and the next-item models GRU4Rec and SASRec (ordered histories, :mod:`.sequences`).
 
 One module per model holds its network and its loss; everything else lives once in
 :mod:`recsys_core.models.neural.training`: the epoch loop (seeding, early stopping on the validation part
@@ -13,13 +14,15 @@ is missing the fit says how to install it (:func:`require_torch`).
 from __future__ import annotations
 
 from .fm import FactorizationMachine
+from .gru4rec import GRU4Rec
 from .lightgcn import LightGCN
 from .mf_bce import MFBCE
 from .ncf import NeuMF
+from .sasrec import SASRec
 from .training import TORCH_INSTALL, require_torch
 from .two_tower import TwoTower
 
-MODELS = (MFBCE, NeuMF, TwoTower, LightGCN, FactorizationMachine)
+MODELS = (MFBCE, NeuMF, TwoTower, LightGCN, FactorizationMachine, GRU4Rec, SASRec)
 
-__all__ = ["MODELS", "MFBCE", "NeuMF", "TwoTower", "LightGCN", "FactorizationMachine", "TORCH_INSTALL",
+__all__ = ["MODELS", "MFBCE", "NeuMF", "TwoTower", "LightGCN", "FactorizationMachine", "GRU4Rec", "SASRec", "TORCH_INSTALL",
            "require_torch"]

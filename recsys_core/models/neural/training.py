@@ -276,7 +276,7 @@ class TorchRanker(FactorVectors, RankingModel):
                 network.load_state_dict(best_state)
             network.eval()
             with torch.no_grad():
-                self._export(torch, network)
+                self._export_final(torch, network)
         self.stopped_early_ = len(self.history_) < n_epochs
 
     def _validation_name(self) -> str:
@@ -323,6 +323,10 @@ class TorchRanker(FactorVectors, RankingModel):
 
     def _export(self, torch, network) -> None:
         raise NotImplementedError
+
+    def _export_final(self, torch, network) -> None:
+        """The export after the last epoch (the best one's parameters); next-item models re-read full histories."""
+        self._export(torch, network)
 
     # ------------------------------------------------------------- scoring
     def _score_rows(self, rows, user_idx):
