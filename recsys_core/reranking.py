@@ -47,6 +47,8 @@ SIMILARITIES = {
 #: At most this many distinct candidate items per block of users (their similarity matrix is |C| x |C|).
 _BLOCK_ITEMS = 3000
 _BLOCK_USERS = 1024
+#: At most this many cells (users x candidates x genres, or x candidates) per block's working arrays.
+_BLOCK_CELLS = 16_000_000
 
 
 # ------------------------------------------------------------------ candidates
@@ -398,9 +400,14 @@ def rerank(cands: Candidates, context: ReRankContext, reranker: str | ReRanker, 
     spec = reranker if isinstance(reranker, ReRanker) else get(reranker)
     value = spec.check(value)
     out = np.full((len(cands), k), -1, dtype=np.int64)
+    width = max(1, cands.items.shape[1])
+    per_user = width * width if spec.name == "mmr" else width
+    if spec.name == "calibrated":
+        per_user = width * context.genre_distribution().shape[1]  # (users, candidates, genres) arrays
+    users_per_block = int(min(_BLOCK_USERS, max(1, _BLOCK_CELLS // per_user)))
     start = 0
     while start < len(cands):
-        stop = min(len(cands), start + _BLOCK_USERS)
+        stop = min(len(cands), start + users_per_block)
         # Bound the distinct candidates of a block: their similarity matrix is |C| x |C|.
         while stop - start > 1 and spec.name == "mmr" and \
                 len(np.unique(cands.items[start:stop])) > _BLOCK_ITEMS:

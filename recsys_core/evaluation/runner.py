@@ -423,20 +423,25 @@ def _ranking_rows(model, fold: Split, ks: Sequence[int], user_bucket: np.ndarray
 
 
 def popularity_baseline_lists(train: Dataset, users: np.ndarray, n: int) -> np.ndarray:
-    """What the most-popular model would show each user (their training items left out): serendipity's E_u."""
+    """The most popular items each user has not seen (ties by index), top ``n``: serendipity's expected list E_u."""
     counts = train.item_counts.astype(np.float64)
     order = np.argsort(-counts, kind="stable")
+    users = np.asarray(users, dtype=np.int64)
+    out = np.full((len(users), int(n)), -1, dtype=np.int64)
     lengths = train.user_counts[users]
     width = min(train.n_items, int(n) + int(lengths.max(initial=0)))
     head = order[:width]
-    rows = train.matrix[users][:, head]
-    seen = np.zeros((len(users), width), dtype=bool)
-    seen[np.repeat(np.arange(len(users)), np.diff(rows.indptr)), rows.indices] = True
-    # The first n unseen items of the popularity order, per user.
-    rank = np.where(seen, width, np.cumsum(~seen, axis=1) - 1)
-    out = np.full((len(users), int(n)), -1, dtype=np.int64)
-    user_pos, slot = np.nonzero(rank < int(n))
-    out[user_pos, rank[user_pos, slot]] = head[slot]
+    columns = train.matrix[:, head].tocsr()
+    block = max(1, 4_000_000 // max(width, 1))  # users per block: bounded memory on large data
+    for start in range(0, len(users), block):
+        part = users[start:start + block]
+        rows = columns[part]
+        seen = np.zeros((len(part), width), dtype=bool)
+        seen[np.repeat(np.arange(len(part)), np.diff(rows.indptr)), rows.indices] = True
+        # The first n unseen items of the popularity order, per user.
+        rank = np.where(seen, width, np.cumsum(~seen, axis=1) - 1)
+        user_pos, slot = np.nonzero(rank < int(n))
+        out[start + user_pos, rank[user_pos, slot]] = head[slot]
     return out
 
 

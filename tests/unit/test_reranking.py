@@ -209,7 +209,8 @@ def _sample_small() -> Dataset:
 
 def test_the_tradeoff_curve_is_monotone_on_the_bundled_sample():
     # MMR on ALS's lists (the sample's strongest model family): as λ moves away from 1, diversity rises and
-    # NDCG@10 falls, point by point (non-strictly: the last points coincide).
+    # NDCG@10 falls, point by point. Near λ = 0 relevance hardly counts any more and the last points coincide up
+    # to which of several equally different items comes first: NDCG may wobble there by < 0.001.
     from recsys_core.data import load_sample
     from recsys_core.evaluation.splits import make_splits
     from recsys_core.evaluation.tradeoff import tradeoff_curve
@@ -219,7 +220,8 @@ def test_the_tradeoff_curve_is_monotone_on_the_bundled_sample():
     curve = tradeoff_curve(model, split, "mmr")
     assert list(curve["value"]) == pytest.approx(list(np.linspace(1, 0, 11)))
     assert (np.diff(curve["diversity"]) >= -1e-9).all()
-    assert (np.diff(curve["ndcg"]) <= 1e-9).all()
+    assert (np.diff(curve["ndcg"]) <= 1e-3).all()
+    assert (np.diff(curve["ndcg"].iloc[:8]) < 0).all()  # strictly down while relevance still counts
     assert curve["diversity"].iloc[-1] > curve["diversity"].iloc[0] + 0.2
     assert curve["ndcg"].iloc[-1] < curve["ndcg"].iloc[0]
     calibrated = tradeoff_curve(model, split, "calibrated")
