@@ -157,20 +157,44 @@ def stacked_formula(formula: str) -> str:
 
 
 def memory_note(name: str, params: dict[str, Any], data: Dataset) -> None:
-    """The model's memory estimate for this data set, beside what is free; a warning when it would be refused."""
+    """The model's memory (and, where known, time) estimate for this data set, beside what is free.
+
+    Over the machine: a warning with the model's own way out -- the smallest pruning of the catalogue that
+    fits, for models that offer one (``pruning_to_fit``) -- and its general advice.
+    """
     from recsys_core.models import memory
+    from recsys_core.system import cpu_cores
 
     try:
-        need = REGISTRY[name](**params).memory_estimate(data.n_users, data.n_items, data.n_ratings)
+        model = REGISTRY[name](**params)
+        size = model.fit_size(data)
+        need = model.memory_estimate(*size)
+        seconds = model.time_estimate(*size, threads=cpu_cores())
     except (TypeError, ValueError):  # parameters being edited: no estimate this run
         return
     free = memory.available_memory_bytes()
-    text = f"Memory estimate on this data: about {memory.gib(need)} ({memory.gib(free)} free now)."
+    pruned = f" on the {size[1]:,} items it keeps" if size[1] < data.n_items else ""
+    timing = f", about {_duration(seconds)} on {cpu_cores()} core{'s' * (cpu_cores() > 1)}" if seconds else ""
+    text = f"Estimate on this data{pruned}: about {memory.gib(need)} of memory ({memory.gib(free)} free now){timing}."
     if memory.fits(need, free):
         st.caption(f":material/memory: {text}")
-    else:
-        st.warning(f"{text} Training would be refused before it starts. {REGISTRY[name].memory_advice}",
-                   icon=":material/memory:")
+        return
+    way_out = ""
+    if hasattr(model, "pruning_to_fit"):
+        choice = model.pruning_to_fit(data, memory.MEMORY_SHARE * free)
+        if choice:
+            way_out = (f" It fits if you set 'min_item_interactions' to {choice[0]}: the {choice[1]:,} items with "
+                       f"at least {choice[0]} interactions are kept (the others are never recommended).")
+    st.warning(f"{text} Training would be refused before it starts.{way_out} {REGISTRY[name].memory_advice}",
+               icon=":material/memory:")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds)):,} s"
+    if seconds < 5400:
+        return f"{round(seconds / 60):,} min"
+    return f"{seconds / 3600:,.1f} h"
 
 
 def how_it_works(name: str, container=None) -> None:

@@ -384,14 +384,23 @@ class Recommender(abc.ABC):
         """
         return 4 * memory.CSR_BYTES * n_ratings + 3 * 8 * _BLOCK_CELLS + 16 * (n_users + n_items)
 
+    def fit_size(self, dataset: Dataset) -> tuple[int, int, int]:
+        """(users, items, interactions) this model's fit works on: the data set's, unless a parameter prunes it."""
+        return dataset.n_users, dataset.n_items, dataset.n_ratings
+
+    def time_estimate(self, n_users: int, n_items: int, n_ratings: int, threads: int = 1) -> float | None:
+        """Seconds the fit should take here, for models whose cost is known in advance (None: no estimate)."""
+        return None
+
     def check_memory(self, dataset: Dataset) -> int:
         """Refuse (before allocating) a fit whose estimate exceeds what is free; returns the estimate."""
-        need = int(self.memory_estimate(dataset.n_users, dataset.n_items, dataset.n_ratings))
+        n_users, n_items, n_ratings = self.fit_size(dataset)
+        need = int(self.memory_estimate(n_users, n_items, n_ratings))
         free = memory.available_memory_bytes()
         if not memory.fits(need, free):
             raise ModelMemoryError(
-                f"{self.name or type(self).__name__} would need about {memory.gib(need)} for {dataset.n_users:,} "
-                f"users x {dataset.n_items:,} items ({dataset.n_ratings:,} ratings), but only {memory.gib(free)} "
+                f"{self.name or type(self).__name__} would need about {memory.gib(need)} for {n_users:,} "
+                f"users x {n_items:,} items ({n_ratings:,} ratings), but only {memory.gib(free)} "
                 f"is free. {self.memory_advice}"
             )
         return need

@@ -423,17 +423,43 @@ class EASE(_ItemNeighbourhood):
     params = (
         Param("reg", "lambda: L2 regularisation added to the diagonal of X^T X.", low=1.0, high=100_000.0, step=50.0,
               fmt="%.1f", search=(10.0, 5000.0), log=True),
+        Param("min_item_interactions", "Items with fewer interactions in training are left out (never "
+              "recommended, no weights): memory grows with the square of the kept items, time with their cube. "
+              "1 keeps every item.", kind="int", low=1, high=10_000, step=1),
         *feedback_params(),
         weighting_param(),
     )
 
     def __init__(self, reg: float = 250.0, feedback: str = "all", threshold: float | None = None,
-                 weighting: str = "auto", random_state: int = 0):
+                 weighting: str = "auto", min_item_interactions: int = 1, random_state: int = 0):
         self.reg = reg
         self.feedback = feedback
         self.threshold = threshold
         self.weighting = weighting
+        self.min_item_interactions = min_item_interactions
         self.random_state = random_state
+
+    def fit_size(self, dataset):
+        """Users, the items with at least ``min_item_interactions`` interactions, and their interactions."""
+        if int(self.min_item_interactions) <= 1:
+            return dataset.n_users, dataset.n_items, dataset.n_ratings
+        per_item = np.bincount(dataset.matrix.indices, minlength=dataset.n_items)
+        kept = per_item >= int(self.min_item_interactions)
+        return dataset.n_users, int(kept.sum()), int(per_item[kept].sum())
+
+    def pruning_to_fit(self, dataset, budget_bytes: float) -> tuple[int, int] | None:
+        """The smallest ``min_item_interactions`` whose fit needs at most ``budget_bytes``, and the items kept.
+
+        None when even keeping only the most-taken items does not fit. Read by the Train page and the CLI
+        when the estimate is over the machine.
+        """
+        per_item = np.bincount(dataset.matrix.indices, minlength=dataset.n_items)
+        for threshold in np.unique(np.concatenate([[1], per_item[per_item > 0]])):
+            kept = per_item >= threshold
+            if kept.sum() and self.memory_estimate(dataset.n_users, int(kept.sum()),
+                                                    int(per_item[kept].sum())) <= budget_bytes:
+                return int(threshold), int(kept.sum())
+        return None
 
     memory_advice = ("EASE keeps an items x items matrix: prune the catalogue to items with at least a few "
                      "interactions (the Train page offers it), or use item-knn-cosine or rp3beta (sparse, top-k) or als.")
@@ -489,6 +515,18 @@ class EASE(_ItemNeighbourhood):
     _BLOCK_ROWS = 2048
 
     def _fit_matrix(self, feedback):
+        self.kept_items_ = None
+        if int(self.min_item_interactions) > 1:
+            per_item = np.bincount(feedback.indices, minlength=feedback.shape[1])
+            kept = np.flatnonzero(per_item >= int(self.min_item_interactions))
+            if len(kept) < feedback.shape[1]:
+                if not len(kept):
+                    raise ValueError(f"no item has {self.min_item_interactions} interactions or more: lower "
+                                     f"min_item_interactions (the most-taken item has {int(per_item.max())}).")
+                self.kept_items_ = kept
+                self.notes_.append(f"ease kept the {len(kept):,} of {feedback.shape[1]:,} items with at least "
+                                   f"{self.min_item_interactions} interactions; the others are never recommended.")
+                feedback = feedback[:, kept].tocsr()
         n_users, n_items = feedback.shape
         dtype = self._weights_dtype(n_items)
         threads = getattr(self, "context_", DEFAULT_CONTEXT).dense_threads
@@ -512,9 +550,30 @@ class EASE(_ItemNeighbourhood):
 
     def _instance_capabilities(self):
         capabilities = super()._instance_capabilities()
-        if self.is_fitted and not hasattr(self, "inverse_diagonal_"):  # pickled before it was kept
+        if self.is_fitted and (not hasattr(self, "inverse_diagonal_")  # pickled before it was kept
+                               or getattr(self, "kept_items_", None) is not None):  # pruned: refit instead
             capabilities["forgets_users"] = False
         return capabilities
+
+    def _score_rows(self, rows, user_idx):
+        kept = getattr(self, "kept_items_", None)
+        if kept is None:
+            return super()._score_rows(rows, user_idx)
+        scores = np.full((rows.shape[0], rows.shape[1]), np.nan)  # pruned items: no score, ranked last
+        scores[:, kept] = np.asarray(rows[:, kept] @ self.weights_)
+        return scores
+
+    def item_similarity_rows(self, item_idx):
+        kept = getattr(self, "kept_items_", None)
+        if kept is None:
+            return super().item_similarity_rows(item_idx)
+        item_idx = np.atleast_1d(np.asarray(item_idx))
+        position = np.full(self.dataset_.n_items, -1)
+        position[kept] = np.arange(len(kept))
+        out = np.zeros((len(item_idx), self.dataset_.n_items))
+        inside = position[item_idx] >= 0
+        out[np.ix_(np.flatnonzero(inside), kept)] = self.weights_[position[item_idx[inside]]]
+        return out
 
     def _forget_matrix(self, gone, removed, keep):
         if not gone.nnz:

@@ -127,3 +127,40 @@ def test_item_models_take_the_sparse_route_on_a_sparse_catalogue_and_give_the_sa
     assert not taken
     assert (sparse.weights_ != dense.weights_).nnz == 0
     assert sparse.weights_.nnz == dense.weights_.nnz > 0
+
+
+def test_ease_pruned_to_items_with_enough_interactions_equals_ease_on_those_items():
+    data = counts_dataset(80, 300, density=0.03, seed=6)
+    per_item = np.bincount(data.matrix.indices, minlength=data.n_items)
+    kept = np.flatnonzero(per_item >= 3)
+    assert 0 < len(kept) < data.n_items
+    pruned = make_model("ease", min_item_interactions=3).fit(data)
+    assert pruned.fit_size(data) == (data.n_users, len(kept), int(per_item[kept].sum()))
+    assert any("never recommended" in note for note in pruned.fit_notes())
+    assert not pruned.can("forgets_users")
+    scores = pruned.score_users(np.arange(data.n_users))
+    assert np.isnan(np.delete(scores, kept, axis=1)).all() and np.isfinite(scores[:, kept]).all()
+    x = pruned.feedback_[:, kept].astype(np.float64).toarray()
+    p = np.linalg.inv(x.T @ x + pruned.reg * np.eye(len(kept)))
+    b = -p / np.diag(p)[None, :]
+    np.fill_diagonal(b, 0.0)
+    np.testing.assert_allclose(scores[:, kept], x @ b, atol=1e-10)
+    top = pruned.recommend_indices(np.arange(data.n_users), 10)
+    assert np.isin(top[top >= 0], kept).all()  # a pruned item is never recommended
+    similar = pruned.item_similarity_rows(np.array([kept[0], np.delete(np.arange(data.n_items), kept)[0]]))
+    np.testing.assert_allclose(similar[0, kept], b[0], atol=1e-10)
+    assert (similar[1] == 0).all()
+
+
+def test_pruning_to_fit_finds_the_smallest_threshold_under_the_budget():
+    data = counts_dataset(80, 300, density=0.03, seed=6)
+    model = make_model("ease")
+    per_item = np.bincount(data.matrix.indices, minlength=data.n_items)
+    budget = model.memory_estimate(data.n_users, int((per_item >= 4).sum()), int(per_item[per_item >= 4].sum()))
+    threshold, n_kept = model.pruning_to_fit(data, budget)
+    assert threshold <= 4 and n_kept == (per_item >= threshold).sum()
+    assert model.memory_estimate(data.n_users, n_kept, int(per_item[per_item >= threshold].sum())) <= budget
+    below = per_item >= threshold - 1
+    assert threshold == 1 or model.memory_estimate(data.n_users, int(below.sum()),
+                                                   int(per_item[below].sum())) > budget
+    assert model.pruning_to_fit(data, 10) is None
