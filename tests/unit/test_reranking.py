@@ -281,3 +281,54 @@ def test_cli_compare_rerank_adds_rows_and_refuses_unknown_rerankers(tmp_path, ca
     with pytest.raises(SystemExit):
         main(["compare", "--models", "popular", "--rerank", "diverse:0.3", "--no-progress"])
     assert "Unknown re-ranker 'diverse'" in capsys.readouterr().err
+
+
+def test_gini_and_kl_agree_with_independent_formulas_on_random_cases():
+    from scipy.stats import entropy
+
+    rng = np.random.default_rng(11)
+    lists = rng.integers(-1, 30, size=(40, 8))
+    exposure = np.bincount(lists[lists >= 0], minlength=30).astype(float)
+    # Gini as the mean absolute difference over all ordered pairs / (2 * mean).
+    mad = np.abs(exposure[:, None] - exposure[None, :]).mean()
+    assert M.gini_index(lists, 30) == pytest.approx(mad / (2 * exposure.mean()), abs=1e-12)
+    p, q = rng.dirichlet(np.ones(5)), rng.dirichlet(np.ones(5))
+    assert M.kl_divergence(p, q, alpha=0.0) == pytest.approx(entropy(p, q), abs=1e-12)  # scipy's KL
+    assert M.kl_divergence(p, q) == pytest.approx(entropy(p, 0.99 * q + 0.01 * p), abs=1e-12)
+
+
+def test_mmr_equals_a_plain_python_greedy_on_random_cases():
+    rng = np.random.default_rng(5)
+    items = [f"i{j}" for j in range(14)]
+    names = ["g0", "g1", "g2", "g3"]
+    genres = {i: "|".join(sorted(set(rng.choice(names, size=rng.integers(1, 3))))) for i in items}
+    ratings = pd.DataFrame([("u", items[0], 4)] + [("v", i, 3) for i in items[1:]], columns=["user", "item", "rating"])
+    data = Dataset.from_frames(ratings, rating_scale=(1, 5),
+                               items=pd.DataFrame({"item": items, "title": items, "genres": [genres[i] for i in items]}))
+    vector = {i: np.array([g in genres[i].split("|") for g in names], dtype=float) for i in items}
+    cosine = {(a, b): float(vector[a] @ vector[b] / np.linalg.norm(vector[a]) / np.linalg.norm(vector[b]))
+              for a in items for b in items}
+    candidates = items[1:]
+    scores = rng.normal(size=len(candidates))
+    rel = dict(zip(candidates, (scores - scores.min()) / (scores.max() - scores.min())))
+    # The model's order: candidates sorted by score (MMR sees them best first).
+    ordered = [c for _, c in sorted(zip(-scores, candidates))]
+    for lam in (0.0, 0.25, 0.7, 1.0):
+        chosen: list[str] = []
+        for _ in range(6):
+            rest = [c for c in ordered if c not in chosen]
+            value = {c: lam * rel[c] - (1 - lam) * max((cosine[c, j] for j in chosen), default=0.0) for c in rest}
+            chosen.append(max(rest, key=lambda c: (round(value[c], 12), -rest.index(c))))
+        cands = _candidates(data, ordered, [float(s) for s in sorted(scores, reverse=True)], user="u")
+        assert _names(data, R.rerank(cands, _context(data), "mmr", lam, 6)) == chosen, lam
+
+
+def test_a_reranked_model_survives_pickling():
+    import pickle
+
+    data = _dataset()
+    wrapped = R.ReRankedModel.wrap(make_model("popular").fit(data), "calibrated", 0.5)
+    again = pickle.loads(pickle.dumps(wrapped))
+    users = np.arange(data.n_users)
+    assert (again.recommend_indices(users, 3) == wrapped.recommend_indices(users, 3)).all()
+    assert not again.predicts_ratings
