@@ -7,7 +7,7 @@ import streamlit as st
 
 from recsys_core.errors import RecsysError
 from recsys_core.evaluation.metrics import default_relevance_threshold
-from recsys_ui import fmt, forgetting, lists, reranking_view, training, ui
+from recsys_ui import fmt, forgetting, lists, reranking_view, timeline, training, ui
 
 N = 10
 st.title("Explore")
@@ -85,6 +85,18 @@ with user_tab:
     if len(history) > 50:
         st.caption(f"Their 50 highest-rated of {fmt.count(len(history))}.")
 
+    figure = timeline.history_timeline(data, user, set(held_items))
+    if figure is not None:
+        st.plotly_chart(figure, width="stretch", key="explore_timeline")
+        trained = rated[~rated["item_idx"].isin(list(held_items))].sort_values("timestamp", kind="stable")
+        latest = data.titles(trained["item_idx"].to_numpy()[-4:])
+        readers = [label for label, model in current.models.items() if model.can("uses_order")]
+        st.caption("Latest trained on: " + " → ".join(ui.md(t) for t in latest) + ". "
+                   + (f"{', '.join(ui.md(r) for r in readers)} predict{'s' if len(readers) == 1 else ''} the next "
+                      "items from this sequence, the latest counting most; the other models read the history as "
+                      "a set." if readers else "The models trained here read the history as a set (gru4rec and "
+                      "sasrec read its order)."))
+
     st.markdown(f"**What each model recommends** (top {N}; the items they trained on are left out)")
     rerank = reranking_view.control("explore")
     with st.spinner("Scoring every item for this user…"):
@@ -109,6 +121,9 @@ with user_tab:
                                    "score": st.column_config.NumberColumn("score", format="%.3f")})
     st.caption(f"✓ = a hit: the user rated this item {hit_rule} in the held-out test ratings."
                if not data.implicit else "✓ = a hit: the user interacted with this item in the held-out part.")
+    calibration = reranking_view.calibration_caption(current.models, frames, user, rerank, N)
+    if calibration:
+        st.caption(calibration)
     forgetting.section(current, data, user)
 
 # ------------------------------------------------------------------ items

@@ -537,3 +537,21 @@ def rerank_new_user(model: Recommender, scores: np.ndarray, history_items: np.nd
     frame["reason"] = model.explain(model.dataset_.item_indices(frame["item"]), liked, np.full(len(liked), high),
                                     np.asarray(scores, dtype=np.float64))
     return frame
+
+
+def calibration_change(model: Recommender, user_idx: int, reranked: np.ndarray, n: int = 10) -> tuple[float, float]:
+    """Calibration KL (Steck) of a user's own top-``n`` and of a re-ranked list: what calibration bought them.
+
+    NaN when the items have no genres or the user liked no item with one.
+    """
+    dataset = model.check_fitted()
+    genres = item_genre_matrix(dataset)
+    if genres is None:
+        return float("nan"), float("nan")
+    own = model.recommend_indices(np.array([user_idx]), n)
+    history = M.liked_items(dataset, np.array([user_idx]))
+    lists = np.full((2, max(n, len(reranked))), -1, dtype=np.int64)
+    lists[0, :own.shape[1]] = own[0]
+    lists[1, :len(reranked)] = reranked
+    before, after = M.calibration_kl(lists, sp.vstack([history, history]).tocsr(), genres)
+    return float(before), float(after)

@@ -128,3 +128,22 @@ def rerank_answer(model: Any, answer: Any, choice: tuple[str, float, str], n: in
         return None
     name, value, similarity = choice
     return R.rerank_new_user(model, answer.scores, answer.liked, name, value, n, similarity=similarity)
+
+
+def calibration_caption(models: dict[str, Any], frames: dict[str, pd.DataFrame | None], user_idx: int,
+                        choice: tuple[str, float, str] | None, n: int) -> str | None:
+    """With calibrated re-ranking: each model's calibration KL before and after, in one line (Markdown-safe)."""
+    if choice is None or choice[0] != "calibrated":
+        return None
+    parts = []
+    for label, frame in frames.items():
+        if frame is None or not len(frame) or label not in models:
+            continue
+        model = models[label]
+        before, after = R.calibration_change(model, user_idx, model.dataset_.item_indices(frame["item"]), n)
+        if np.isfinite(before) and np.isfinite(after):
+            parts.append(f"{ui.md(label)} {before:.2f} → {after:.2f}")
+    if not parts:
+        return None
+    return ("Calibration KL of this user's list (genres of the list against the genres they liked; 0 = the same "
+            "mix), the model's own → re-ranked: " + " · ".join(parts) + ".")

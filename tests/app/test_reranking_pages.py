@@ -34,6 +34,10 @@ def test_the_rerank_slider_changes_the_same_users_list_on_explore(trained):
     assert list(after.columns) == list(before.columns)
     assert (after.to_numpy() != before.to_numpy()).any()  # the lists visibly change
     assert (after.iloc[0].to_numpy() == before.iloc[0].to_numpy()).all()  # λ = 0 still starts with the best item
+    at.selectbox(key="explore_reranker").set_value("calibrated").run()
+    at.slider(key="explore_rerank_calibrated").set_value(0.9).run()
+    assert not at.exception and not at.error
+    assert any("Calibration KL of this user's list" in c for c in texts(at.caption))
     at.selectbox(key="explore_reranker").set_value("none").run()
     assert (at.dataframe[1].value.to_numpy() == before.to_numpy()).all()  # back to the models' own lists
 
