@@ -27,7 +27,9 @@ from typing import Sequence
 
 DEFAULT_MODELS = "ease,als,item-knn-cosine,svd,knn-basic,knn-means,knn-baseline,coclustering,baseline,popular"
 #: The defaults on counts (plays, clicks): ranking models only, since rating models refuse counts.
-DEFAULT_IMPLICIT_MODELS = "ease,als,item-knn-cosine,rp3beta,bpr,popular"
+#: Spelled out so the CLI starts without importing the models; equal to models.feedback.DEFAULT_IMPLICIT_MODELS
+#: (tests/unit/test_implicit_feedback.py checks it).
+DEFAULT_IMPLICIT_MODELS = "popular,ease,als,item-knn-cosine,rp3beta,bpr"
 #: The defaults of ``forget``: the models that forget incrementally beside two that refit.
 FORGET_MODELS = "popular,ease,item-knn-cosine,als,knn-basic,rp3beta,svd"
 
@@ -385,7 +387,11 @@ def _report_significance(args: argparse.Namespace, dataset, result) -> None:
     if args.significance and len(result.per_user):
         stats = S.compare(result.per_user, test=args.test, correction=args.correction, n_resamples=args.resamples,
                           seed=args.seed)
-        for metric, metric_k in (("ndcg", k), ("rmse", None)):
+        from .reranking import RERANKERS
+
+        # With re-ranked variants, also what each re-ranker is meant to move (diversity, calibration, long tail).
+        moved = list(dict.fromkeys(RERANKERS[name].moves for name, _, _ in getattr(args, "rerank", ()) or ()))
+        for metric, metric_k in (("ndcg", k), ("rmse", None), *((m, k) for m in moved)):
             for sentence in S.reading(stats, metric, metric_k, reference="popular"):
                 print(f"- {sentence}")
         if args.output:
