@@ -13,7 +13,7 @@ st.title("Cold start")
 current = training.require_results()
 data = ui.dataset()
 st.caption("A new user has no history, so collaborative models have nothing to go on. Describe one in one of "
-           "three ways and see what each trained model makes of it, without refitting.")
+           "four ways and see what each trained model makes of it, without refitting.")
 
 
 def ask(mode: str, description: str, answer_one) -> None:
@@ -35,9 +35,9 @@ def ask(mode: str, description: str, answer_one) -> None:
                                        "keys": list(current.keys)}
 
 
-ratings_tab, text_tab, demo_tab, item_tab = st.tabs([
-    ":material/star: Rate a few items", ":material/edit_note: Describe a taste",
-    ":material/groups: Demographics", ":material/fiber_new: A new item",
+ratings_tab, sequence_tab, text_tab, demo_tab, item_tab = st.tabs([
+    ":material/star: Rate a few items", ":material/playlist_play: Just watched, in order",
+    ":material/edit_note: Describe a taste", ":material/groups: Demographics", ":material/fiber_new: A new item",
 ])
 
 low, high = data.rating_scale
@@ -67,6 +67,26 @@ with ratings_tab:
             lambda model, label: cold_start.from_ratings(model, given, N, label))
     if not picked:
         st.caption("Tip: rate a few items of one genre highly and one of another genre low, and compare the lists.")
+
+with sequence_tab:
+    options, label_of = lists.item_options(data)
+    ordered = st.multiselect("What the new user just watched, oldest first", options, format_func=label_of,
+                             max_selections=50, key="cold_sequence", placeholder="Pick the first, then the next…",
+                             help="The order you pick them in is the order they were watched.")
+    if ordered:
+        st.markdown(" → ".join(ui.md(str(data.items["title"].iloc[item])) for item in ordered))
+    readers = [label for label, model in current.models.items() if model.can("uses_order")]
+    st.caption((f"{', '.join(ui.md(label) for label in readers)} read{'s' if len(readers) == 1 else ''} the order "
+                "and answer what comes next; " if readers else
+                "No trained model reads order (train gru4rec or sasrec on a split by time to see one); ")
+               + "every other model takes the same items as a set. Pick them again in another order: only the "
+                 "models that read order change their answer.")
+    if st.button("What comes next?", type="primary", disabled=not ordered, key="cold_go_sequence",
+                 icon=":material/recommend:"):
+        raw = [data.item_ids[item] for item in ordered]
+        titles = " then ".join(str(data.items["title"].iloc[item]) for item in ordered)
+        ask("sequence", f"a new user who just watched {titles}",
+            lambda model, label: cold_start.from_sequence(model, raw, N, label))
 
 with text_tab:
     sentence = st.text_area("What does the new user like?", key="cold_text", max_chars=500,
@@ -140,7 +160,9 @@ if answer is None or answer["keys"] != list(current.keys):
 st.subheader("Each model's answer", divider="gray")
 st.markdown(f"For {ui.md(answer['description'])}")
 st.caption("One column per model, rank 1 at the top. The tabs below give each model's scores and the reason for "
-           "every pick" + ("; items the new user rated are never recommended back." if answer["mode"] == "ratings" else "."))
+           "every pick" + ("; items the new user rated are never recommended back." if answer["mode"] == "ratings"
+                           else "; items already watched are never recommended back." if answer["mode"] == "sequence"
+                           else "."))
 frames = {label: a.recommendations for label, a in answer["answers"].items()}
 notes = {label: a.note for label, a in answer["answers"].items() if a.note}
 rerank = reranking_view.control("cold") if answer["mode"] != "item" else None

@@ -319,6 +319,16 @@ with summary_tab:
                 for line in data.report:
                     st.markdown(f"- {ui.md(line)}")
 
+        if not data.has_timestamps:
+            st.caption(":material/schedule: No timestamps: the splits by time and the models that read the order "
+                       "of histories (gru4rec, sasrec) need them. If this file's rows are in the order things "
+                       "happened (a log written as it went), its file order can stand in.")
+            if st.button("The rows are in time order: use the file order as time", key="data_file_order_time",
+                         icon=":material/schedule:"):
+                ui.set_dataset(loader.with_file_order_as_time(data), f"{ui.dataset_source()} (file order as time)")
+                st.session_state["data_flash"] = "Each row's position in the file is now its time."
+                st.rerun()
+
         left, right = st.columns(2)
         if not data.implicit:
             left.plotly_chart(ui.dataset_view("rating_histogram", data), key="chart-ratings")

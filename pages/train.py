@@ -4,7 +4,10 @@ from __future__ import annotations
 import streamlit as st
 
 from recsys_core.models import REGISTRY
+from recsys_core.models.feedback import DEFAULT_IMPLICIT_MODELS, implicit_models_sentence
 from recsys_core.dataset import default_relevance_threshold
+from recsys_core.evaluation import runner
+from recsys_core.evaluation.splits import TIME_SPLITS
 from recsys_ui import experiment_io, fmt, model_forms, spark_ui, training, tuning, ui
 from recsys_ui import significance_view
 
@@ -21,7 +24,8 @@ st.subheader("1 · Models", divider="gray")
 names = list(REGISTRY)
 chosen_names = st.multiselect(
     "Models to train", names, format_func=model_forms.model_title, key="train_models", persist_state="session",
-    **({} if "train_models" in st.session_state else {"default": [n for n in model_forms.DEFAULT_MODELS if n in names]}),
+    **({} if "train_models" in st.session_state else {"default": [
+        n for n in (DEFAULT_IMPLICIT_MODELS if data.implicit else model_forms.DEFAULT_MODELS) if n in names]}),
     help="'popular' is the reference: a personalised model should beat it. The ranking models (ease, als, "
          "item-knn-cosine, ...) learn which items people pick and predict no ratings. content-sbert is opt-in: "
          "it loads a small language model (about a minute the first time).",
@@ -29,9 +33,13 @@ chosen_names = st.multiselect(
 if "popular" not in chosen_names and chosen_names:
     st.caption(":material/info: **popular** will be trained too: it is the reference every comparison is read against.")
     chosen_names = ["popular"] + chosen_names
-if data.implicit:
-    st.caption(":material/info: Implicit feedback: rating-prediction models still rank items, but their RMSE is "
-               "meaningless (every rating is 1).")
+implicit_note = implicit_models_sentence(data, chosen_names)
+if implicit_note:
+    ranking_defaults = [n for n in DEFAULT_IMPLICIT_MODELS if n in names]
+    st.caption(f":material/info: {implicit_note}")
+    if set(chosen_names) != set(ranking_defaults):
+        st.button("Use the ranking models", key="train_use_ranking_models", icon=":material/swap_horiz:",
+                  on_click=lambda: st.session_state.update(train_models=ranking_defaults))
 
 chosen: dict[str, dict] = {}
 if chosen_names:
@@ -46,6 +54,9 @@ if chosen_names:
             with right.expander("How it works", expanded=True, icon=":material/functions:"):
                 model_forms.how_it_works(name)
             model_forms.memory_note(name, chosen[name], data)
+            if cls.uses_order and not data.has_timestamps:
+                st.warning("This data set has no timestamps, so the order of each history is unknown. If the rows "
+                           "are in the order things happened, say so on the Data page.", icon=":material/schedule:")
             if cls.fit_note:
                 st.caption(f":material/hourglass_top: {cls.fit_note[0].upper()}{cls.fit_note[1:]}")
             if cls.reads_text and "genres" not in data.items.columns and "description" not in data.items.columns:
@@ -85,10 +96,31 @@ with left:
                        "or load a ratings file with a timestamp column.", icon=":material/warning:")
         else:
             st.caption("Tests on the future: closest to how a deployed recommender is used.")
+    elif method == "global-time":
+        test_fraction = st.slider("Share of all interactions after the cut-off", 0.05, 0.5, 0.2, 0.05, format="%.2f",
+                                  key="train_global_fraction", persist_state="session",
+                                  help="One cut-off date for everyone: what happened after it is the test part.")
+        split_params = {"test_fraction": float(test_fraction)}
+        if not data.has_timestamps:
+            split_ok = False
+            st.warning("This data set has no timestamps, so it cannot be cut at one date. Choose another split, "
+                       "load a file with a timestamp column, or (if its rows are in time order) say so on the Data "
+                       "page.", icon=":material/warning:")
+        else:
+            st.caption("The strictest test of the future: no model trains on anything that happened after any "
+                       "test interaction. Users seen only after the cut-off are left out (nothing to predict from).")
     else:
         n_last = st.number_input("Ratings held out per user", 1, 20, 1, key="train_last_n", persist_state="session")
         split_params = {"n": int(n_last)}
-        st.caption("By timestamp when the data has one, else by file order. Users with too few ratings stay in training.")
+        st.caption("By timestamp when the data has one (ties by file order), else by file order. Users with too "
+                   "few ratings stay in training. The usual protocol for next-item models (gru4rec, sasrec).")
+    by_time = method in TIME_SPLITS and data.has_timestamps
+    refused = {name: runner.split_problem(REGISTRY[name], respects_time=by_time) for name in chosen}
+    refused = {name: why for name, why in refused.items() if why}
+    if refused:
+        st.warning(" ".join(f"**{ui.md(name)}** will not run: {ui.md(why)}." for name, why in refused.items())
+                   + " The other models run as usual; choose such a split to compare them all in one table.",
+                   icon=":material/schedule:")
 with right:
     ks = st.multiselect("List lengths K", [1, 3, 5, 10, 20, 50], default=[5, 10, 20], key="train_ks",
                         persist_state="session",
@@ -116,6 +148,8 @@ if split_ok:
         can_train = False
     if train_part is not None:
         significance_view.leakage_note(training.splits_for(data, method, split_params))
+        for note in training.splits_for(data, method, split_params)[0].notes:
+            st.caption(f":material/info: {ui.md(note)}")
 tuning.section(data, chosen, train_part, training.split_text(method, split_params))
 spark_ui.section(data, training.splits_for(data, method, split_params) if train_part is not None else None,
                  chosen, tuple(sorted(ks)) or (10,))

@@ -98,6 +98,10 @@ def split_text(method: str, p: dict[str, Any]) -> str:
         return f"random hold-out of {p.get('test_size', 0.2):.0%} of the ratings (seed {p.get('seed')})"
     if method == "temporal":
         return f"temporal split: each user's latest {p.get('test_fraction', 0.2):.0%} of ratings tested"
+    if method == "global-time":
+        if p.get("cutoff") is not None:
+            return f"global time split: everything after {p['cutoff']:g} tested"
+        return f"global time split: the latest {p.get('test_fraction', 0.2):.0%} of all interactions tested"
     n = p.get('n', 1)
     return f"leave-last-{n}-out: each user's last {n} rating{'s' if n != 1 else ''} tested"
 
