@@ -171,6 +171,37 @@ def ratings_to_row(dataset: Dataset, item_idx: np.ndarray, ratings: np.ndarray, 
                          shape=(1, dataset.n_items))
 
 
+#: The default models for implicit data (counts, unary lists, event logs): ranking models only, the reference
+#: first. Read by the Train page and the CLI (one home).
+DEFAULT_IMPLICIT_MODELS = ("popular", "ease", "als", "item-knn-cosine", "rp3beta", "bpr")
+
+
+def implicit_models_sentence(dataset: Dataset, chosen: list[str]) -> str | None:
+    """What implicit data means for the chosen models, in one paragraph (None for explicit ratings).
+
+    Names the chosen models that predict ratings (a capability, read from the registry) and what happens
+    to them on this kind: on counts they refuse with a sentence and the others' results stand; on unary
+    data and event logs every value is 1 (or a weight), so they rank, but their RMSE is meaningless.
+    """
+    if not dataset.implicit:
+        return None
+    from . import REGISTRY
+
+    rating_models = [name for name in chosen if name in REGISTRY and REGISTRY[name].predicts_ratings]
+    kind = "counts" if dataset.feedback_kind == "counts" else "implicit feedback"
+    text = (f"This data holds {kind}: the default models are the ranking models "
+            f"({', '.join(DEFAULT_IMPLICIT_MODELS)}), which learn which items people pick; every held-out "
+            "interaction counts as relevant, and no RMSE/MAE is computed.")
+    if not rating_models:
+        return text
+    if dataset.feedback_kind == "counts":
+        return (f"{text} {', '.join(rating_models)} predict{'s' * (len(rating_models) == 1)} ratings: on counts "
+                "they refuse with a sentence (a mean of play counts is no rating) and the other models' results "
+                "stand.")
+    return (f"{text} {', '.join(rating_models)} predict{'s' * (len(rating_models) == 1)} ratings: here every "
+            "rating is the same, so they still rank items but learn little, and their RMSE is meaningless.")
+
+
 def check_feedback_kind(model, dataset: Dataset) -> None:
     """Refuse counts for a model that predicts ratings, with a sentence saying why and what fits instead.
 
@@ -186,6 +217,6 @@ def check_feedback_kind(model, dataset: Dataset) -> None:
     raise FeedbackKindError(
         f"{model.name} predicts ratings, but '{name}' holds counts ({low:g} to {high:g}: plays, clicks or "
         "quantities), which are interaction strengths, not ratings: a mean or a rating scale of them would score "
-        "nonsense. Use a ranking model (als, bpr, item-knn-cosine, rp3beta, ease, lightfm, popular), which weigh "
+        "nonsense. Use a ranking model (" + ", ".join(DEFAULT_IMPLICIT_MODELS) + ", lightfm, ...), which weigh "
         "counts by their 'weighting' parameter, or load the file with feedback 'ratings' if the values are ratings."
     )

@@ -28,3 +28,19 @@ def test_ease_over_the_machine_offers_the_pruning_that_fits(monkeypatch):
     at.number_input(key="param:ease:min_item_interactions").set_value(threshold).run()
     assert not any("EASE keeps" in w for w in texts(at.warning))
     assert any(f"on the {int((per_item >= threshold).sum()):,} items it keeps" in c for c in texts(at.caption))
+
+
+def test_on_play_counts_the_train_page_defaults_to_the_ranking_models_and_says_why():
+    from recsys_core.models.feedback import DEFAULT_IMPLICIT_MODELS
+
+    at = new_app()
+    next(b for b in at.button if b.label == "Use the sample's play counts").click().run()
+    assert at.session_state["dataset"].feedback_kind == "counts"
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert at.multiselect(key="train_models").value == list(DEFAULT_IMPLICIT_MODELS)
+    assert any("the default models are the ranking models" in c for c in texts(at.caption))
+    at.multiselect(key="train_models").set_value(["popular", "svd", "ease"]).run()
+    assert any("svd predicts ratings: on counts they refuse" in c for c in texts(at.caption))
+    next(b for b in at.button if b.label == "Use the ranking models").click().run()
+    assert at.multiselect(key="train_models").value == list(DEFAULT_IMPLICIT_MODELS)

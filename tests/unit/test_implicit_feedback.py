@@ -18,6 +18,7 @@ from recsys_core import data, synthetic
 from recsys_core.__main__ import main as cli
 from recsys_core.dataset import Dataset
 from recsys_core.errors import DataValidationError, FeedbackKindError
+from recsys_core.models import REGISTRY
 from recsys_core.evaluation.metrics import relevant_items
 from recsys_core.evaluation.runner import evaluate, summarise
 from recsys_core.evaluation.splits import make_splits
@@ -344,3 +345,17 @@ def test_an_event_column_with_hundreds_of_values_is_refused():
     lines = b"".join(b"%d,%d,note %d\n" % (u, u % 7, u) for u in range(300))
     with pytest.raises(DataValidationError, match=r"column 'action' holds 300 different values \('note"):
         data.load_dataset(b"user,item,action\n" + lines, name="log")
+
+
+def test_the_implicit_default_models_have_one_home_and_the_train_sentence_names_the_rating_models():
+    from recsys_core.__main__ import DEFAULT_IMPLICIT_MODELS as CLI_DEFAULTS
+    from recsys_core.models.feedback import DEFAULT_IMPLICIT_MODELS, implicit_models_sentence
+
+    assert CLI_DEFAULTS.split(",") == list(DEFAULT_IMPLICIT_MODELS)
+    assert all(not REGISTRY[name].predicts_ratings for name in DEFAULT_IMPLICIT_MODELS)
+    counts = data.load_sample("counts")
+    sentence = implicit_models_sentence(counts, ["popular", "svd", "knn-basic", "ease"])
+    assert "the default models are the ranking models (popular, ease, als" in sentence
+    assert "svd, knn-basic predict ratings: on counts they refuse" in sentence
+    assert "predict" not in implicit_models_sentence(counts, ["popular", "ease"]).split("learn which")[1]
+    assert implicit_models_sentence(data.load_sample(), ["svd"]) is None
