@@ -83,6 +83,9 @@ class Forgotten:
     refit_seconds : float or None
     refit_changed_share : float or None
         Share of the other users whose top-``n`` differs between the incremental result and the refit.
+    exact : bool or None
+        Incremental models: True when the update is declared equal to a refit (``forgets_exactly``), False for
+        a partial update (ALS); None for a refit.
     """
 
     label: str
@@ -96,10 +99,12 @@ class Forgotten:
     refit_max_difference: float | None = None
     refit_seconds: float | None = None
     refit_changed_share: float | None = None
+    #: For an incremental update: whether the model declares it equal to a refit (``forgets_exactly``).
+    exact: bool | None = None
 
     def row(self) -> dict:
         """One row of the CLI's table."""
-        return {"model": self.label, "method": self.method, "seconds": round(self.seconds, 4),
+        return {"model": self.label, "method": self.method, "exact": self.exact, "seconds": round(self.seconds, 4),
                 "changed_share": self.changed_share, "other_users": self.n_other_users,
                 "refit_max_difference": self.refit_max_difference,
                 "refit_seconds": None if self.refit_seconds is None else round(self.refit_seconds, 4),
@@ -133,7 +138,8 @@ def forget_model(model: Recommender, user_ids: Iterable[object], *, label: str |
     outcome = Forgotten(label or model.name, forgotten, method,
                         model.forget_explanation if method == "incremental" else REFIT_NOTE,
                         seconds, float((replaced > 0).mean()) if len(replaced) else 0.0, int(len(replaced)),
-                        _largest(training, before, after, replaced))
+                        _largest(training, before, after, replaced),
+                        exact=bool(model.forgets_exactly) if method == "incremental" else None)
     if compare_refit == "auto":
         compare_refit = training.n_ratings <= CHEAP_REFIT_RATINGS
     if method == "incremental" and compare_refit:

@@ -64,7 +64,8 @@ def forget_in_session(current: training.Results, data: Dataset, user_ids: list[s
     st.cache_data.clear()  # per-user metrics, significance, reports of the old data (recomputed on demand)
     ui._results_view.clear()  # charts of the old results and data set
     ui._dataset_view.clear()
-    report = [{"model": o.label, "how": o.method, "seconds": o.seconds, "changed": o.changed_share,
+    report = [{"model": o.label, "how": {True: "incremental, exact", False: "incremental, partial"}.get(o.exact, o.method),
+               "seconds": o.seconds, "changed": o.changed_share,
                "others": o.n_other_users, "refit difference": o.refit_max_difference,
                "refit seconds": o.refit_seconds, "explanation": o.how, "largest": o.largest_changes}
               for o in outcomes]
@@ -126,7 +127,8 @@ def report() -> None:
             "top-10 changed for": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
             "largest score difference to a refit": st.column_config.NumberColumn(
                 format="%.2e", help="Incremental models only: their scores against a model refitted from scratch "
-                                    "without the user (0 up to rounding when the update is exact)")})
+                                    "without the user: 0 up to rounding when the update is exact; a partial "
+                                    "update (its tab says what it leaves out) is not expected to match")})
         st.caption("How each model forgot, and the other users whose top-10 changed most:")
         for tab, r in zip(st.tabs([r["model"] for r in rows]), rows):
             tab.markdown(f"**{md(r['model'])}** ({md(r['how'])}): {md(r['explanation'])}")

@@ -128,6 +128,7 @@ def test_partial_update_equals_the_least_squares_it_states(data, name):
     """ALS: item vectors re-solved against the remaining users' fixed vectors, by numpy's closed form (1e-4: float32)."""
     model = make_model(name).fit(data)
     outcome = forget_model(model, list(GONE), compare_refit=False)
+    assert outcome.method == "incremental" and outcome.exact is False
     keep = ~np.isin(data.user_ids.astype(str), GONE)
     users = model.user_factors_[keep]
     np.testing.assert_array_equal(outcome.model.user_factors_, users)
@@ -211,6 +212,7 @@ def test_cli_forget_writes_one_row_per_model(data, tmp_path, capsys):
     table = pd.read_csv(out)
     assert table["model"].tolist() == ["popular", "ease", "rp3beta"]
     assert table["method"].tolist() == ["incremental", "incremental", "refit"]
+    assert table["exact"][:2].tolist() == [True, True] and table["exact"][2:].isna().all()
     assert (table["refit_max_difference"][:2] < 1e-6).all() and table["refit_max_difference"][2:].isna().all()
     assert table["changed_share"].between(0, 1).all() and (table["other_users"] == data.n_users - 2).all()
     theirs = pd.read_csv(export, dtype={"user": str})
