@@ -24,7 +24,7 @@ CLI and the pages rank with the re-ranked lists.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -339,8 +339,6 @@ class ReRanker:
     function: Callable[[Candidates, ReRankContext, float, int], np.ndarray] = field(repr=False)
     #: Which beyond-accuracy metric it is meant to move (the trade-off chart's default).
     moves: str = "diversity"
-    #: Whether it reads MMR's item similarity (the user picks its source).
-    uses_similarity: ClassVar[bool] = False
 
     def check(self, value: float) -> float:
         value = float(value)

@@ -11,6 +11,11 @@
 * beyond accuracy (``coverage``, ``novelty``, ``diversity``,
   ``personalization``) and how popular the recommended items are
   (``median_popularity``: median training count of the top-K items);
+  popularity bias, calibration and surprise (``arp``, ``long_tail_share``,
+  ``gini``, ``aggregate_diversity``, ``calibration_kl``, ``serendipity``;
+  see :mod:`recsys_core.evaluation.metrics`), also per activity bucket;
+* with ``rerank=``, re-ranked variants of every model as rows of their own
+  (:mod:`recsys_core.reranking`);
 * ``fit_seconds`` and ``score_seconds``.
 
 Rating and ranking metrics are also given per user-activity bucket (training
