@@ -30,8 +30,8 @@ DEFAULT_MODELS = "ease,als,item-knn-cosine,svd,knn-basic,knn-means,knn-baseline,
 #: Spelled out so the CLI starts without importing the models; equal to models.feedback.DEFAULT_IMPLICIT_MODELS
 #: (tests/unit/test_implicit_feedback.py checks it).
 DEFAULT_IMPLICIT_MODELS = "popular,ease,als,item-knn-cosine,rp3beta,bpr"
-#: The defaults of ``forget``: the models that forget incrementally beside two that refit.
-FORGET_MODELS = "popular,ease,item-knn-cosine,als,knn-basic,rp3beta,svd"
+#: The defaults of ``forget``: the models that forget incrementally beside one that refits.
+FORGET_MODELS = "popular,ease,item-knn-cosine,rp3beta,als,knn-basic,svd"
 
 
 def _progress_bar(total_hint: str):

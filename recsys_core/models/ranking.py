@@ -319,30 +319,39 @@ class ItemKNNCosine(_ItemNeighbourhood):
         rows = (items[touched] @ items.T).toarray()
         rows = rows / (norms[touched][:, None] * norms[None, :] + self.shrink + 1e-12)
         rows[np.arange(len(touched)), touched] = 0.0
-        is_touched = np.zeros(n_items, dtype=bool)
-        is_touched[touched] = True
-        kept = self.neighbours_.tocoo()
-        stay = ~is_touched[kept.row] & ~is_touched[kept.col]
-        # Candidates per row: its kept entries outside the touched columns, the touched columns' new values
-        # and, for a touched row, all of it. Each row keeps its k largest positive ones, ties to the lowest
-        # columns (top_k_rows' rule), sorted without a dense items x items block.
-        other = ~is_touched
-        column_rows, column_cols = np.nonzero((columns > 0) & other[:, None])
-        row_rows, row_cols = np.nonzero(rows > 0)
-        row = np.concatenate([kept.row[stay], column_rows, touched[row_rows]])
-        col = np.concatenate([kept.col[stay], touched[column_cols], row_cols])
-        value = np.concatenate([kept.data[stay], columns[column_rows, column_cols], rows[row_rows, row_cols]])
-        order = np.lexsort((col, -value, row))
-        row, col, value = row[order], col[order], value[order]
-        starts = np.searchsorted(row, np.arange(n_items))
-        chosen = np.arange(len(row)) - starts[row] < int(self.k)
-        neighbours = sp.csr_matrix((value[chosen], (row[chosen], col[chosen])), shape=(n_items, n_items))
-        neighbours.sort_indices()
-        self.neighbours_ = neighbours
+        self.neighbours_ = _top_k_after_forgetting(self.neighbours_, touched, columns, rows, int(self.k))
         self.weights_ = self.neighbours_.T.tocsr()
 
     def item_similarity_rows(self, item_idx):
         return self.neighbours_[np.asarray(item_idx)].toarray()
+
+
+def _top_k_after_forgetting(kept: sp.csr_matrix, touched: np.ndarray, columns: np.ndarray, rows: np.ndarray,
+                            k: int) -> sp.csr_matrix:
+    """Each row's ``k`` largest positive entries again, after the rows and columns of ``touched`` were recomputed.
+
+    ``kept`` is the old top-k matrix; ``columns`` (n x len(touched)) the new values in the touched columns of
+    every row, ``rows`` (len(touched) x n) the touched rows in full. Exact when an untouched row's other
+    entries are unchanged and its touched columns can only rise (item-knn-cosine: a smaller norm; rp3beta: a
+    smaller popularity penalty), since then nothing the old top-k left out can come back. Ties keep the
+    lowest columns (``top_k_rows``' rule), sorted without a dense n x n block.
+    """
+    n = kept.shape[0]
+    is_touched = np.zeros(n, dtype=bool)
+    is_touched[touched] = True
+    old = kept.tocoo()
+    stay = ~is_touched[old.row] & ~is_touched[old.col]
+    column_rows, column_cols = np.nonzero((columns > 0) & ~is_touched[:, None])
+    row_rows, row_cols = np.nonzero(rows > 0)
+    row = np.concatenate([old.row[stay], column_rows, touched[row_rows]])
+    col = np.concatenate([old.col[stay], touched[column_cols], row_cols])
+    value = np.concatenate([old.data[stay], columns[column_rows, column_cols], rows[row_rows, row_cols]])
+    order = np.lexsort((col, -value, row))
+    row, col, value = row[order], col[order], value[order]
+    chosen = np.arange(len(row)) - np.searchsorted(row, np.arange(n))[row] < int(k)
+    out = sp.csr_matrix((value[chosen], (row[chosen], col[chosen])), shape=(n, n))
+    out.sort_indices()
+    return out
 
 
 class RP3beta(_ItemNeighbourhood):
@@ -403,6 +412,32 @@ class RP3beta(_ItemNeighbourhood):
 
         self.weights_ = top_k_sparse(n_items, n_items, int(self.k),
                                      _item_blocks(p_iu, p_ui, transform, sparse_transform=sparse_transform))
+
+    forgets_users = True
+    forget_explanation = (
+        "the removed users leave the walk: the items they took lose degree, so those items' rows are recomputed "
+        "and every other row only in their columns (a smaller degree there only lowers the popularity penalty, "
+        "raising those links), then each row keeps its k strongest links again. Exact: equal to a refit. 0/1 "
+        "feedback only; with count weightings it refits.")
+
+    def _forget_matrix(self, gone, removed, keep):
+        touched = np.unique(gone.indices)
+        if not len(touched):
+            return
+        x = self.feedback_.astype(np.float64)
+        user_degree = np.asarray(x.sum(axis=1)).ravel()
+        item_degree = np.asarray(x.sum(axis=0)).ravel()
+        p_ui = (sp.diags(1.0 / np.maximum(user_degree, 1)) @ x).tocsr()
+        p_iu = (sp.diags(1.0 / np.maximum(item_degree, 1)) @ x.T).tocsr()
+        p_ui.data **= self.alpha
+        p_iu.data **= self.alpha
+        penalty = np.power(np.maximum(item_degree, 1), -self.beta)
+        # _fit_matrix's expressions, so every entry is the refit's to the last rounding (ties fall alike).
+        rows = (p_iu[touched] @ p_ui).toarray() * penalty[None, :]
+        rows[np.arange(len(touched)), touched] = 0.0
+        columns = (p_iu @ p_ui[:, touched]).toarray() * penalty[touched][None, :]
+        columns[touched, np.arange(len(touched))] = 0.0
+        self.weights_ = _top_k_after_forgetting(self.weights_, touched, columns, rows, int(self.k))
 
 
 class EASE(_ItemNeighbourhood):

@@ -20,7 +20,7 @@ GONE = ("gone-u7", "gone-u13")
 INCREMENTAL = sorted(name for name, cls in REGISTRY.items() if cls().capabilities()["forgets_users"])
 #: A cheap model of each kind that refits (the rest of the registry refits through the same code path).
 REFITTING = sorted(name for name, cls in REGISTRY.items()
-                   if not cls().capabilities()["forgets_users"] and name in ("svd", "rp3beta", "knn-baseline"))
+                   if not cls().capabilities()["forgets_users"] and name in ("svd", "baseline", "knn-baseline"))
 
 
 @pytest.fixture(scope="module")
@@ -206,11 +206,11 @@ def test_cli_forget_writes_one_row_per_model(data, tmp_path, capsys):
     ratings = tmp_path / "ratings.csv"
     data.interactions[["user", "item", "rating", "timestamp"]].to_csv(ratings, index=False)
     out, export, kept = tmp_path / "forget.csv", tmp_path / "theirs.csv", tmp_path / "kept.csv"
-    code = main(["forget", "--ratings", str(ratings), "--users", ",".join(GONE), "--models", "popular,ease,rp3beta",
+    code = main(["forget", "--ratings", str(ratings), "--users", ",".join(GONE), "--models", "popular,ease,baseline",
                  "--output", str(out), "--export", str(export), "--write-data", str(kept), "--no-progress"])
     assert code == 0
     table = pd.read_csv(out)
-    assert table["model"].tolist() == ["popular", "ease", "rp3beta"]
+    assert table["model"].tolist() == ["popular", "ease", "baseline"]
     assert table["method"].tolist() == ["incremental", "incremental", "refit"]
     assert table["exact"][:2].tolist() == [True, True] and table["exact"][2:].isna().all()
     assert (table["refit_max_difference"][:2] < 1e-6).all() and table["refit_max_difference"][2:].isna().all()
