@@ -46,6 +46,10 @@ if k:  # what the embedding models add over the simple strong ones (capabilities
     lesson = reading.embedding_lesson(table, k, per_epoch, classic)
     if lesson:
         st.markdown(f"- {lesson}")
+    reads_order = {label for label, model in current.models.items() if model.can("uses_order")}
+    lesson = reading.sequence_lesson(table, k, reads_order, current.split_description())
+    if lesson:
+        st.markdown(f"- {lesson}")
 
 # ------------------------------------------------------------------ table
 st.subheader("Results table", divider="gray")

@@ -71,3 +71,18 @@ def test_a_file_without_times_can_use_its_row_order(movielens_bytes):  # noqa: F
     data = at.session_state["dataset"]
     assert data.has_timestamps and data.interactions["timestamp"].tolist()[:3] == [0, 1, 2]
     assert "file order as time" in at.session_state["dataset_source"]
+
+
+def test_the_sequence_reading_says_what_order_adds_on_full_catalogue_numbers():
+    import pandas as pd
+
+    from recsys_ui import reading
+
+    rows = [(m, 0, "ndcg", 10, "all", v) for m, v in (("sasrec", 0.31), ("als", 0.23), ("popular", 0.08))]
+    table = pd.DataFrame(rows, columns=["model", "fold", "metric", "k", "bucket", "value"])
+    sentence = reading.sequence_lesson(table, 10, {"sasrec"}, "leave-last-1-out")
+    assert "**sasrec** (0.310 NDCG@10) beats" in sentence and "**als** (0.230)" in sentence
+    assert "full-catalogue" in sentence and "100 sampled" in sentence
+    worse = table.assign(value=[0.20, 0.23, 0.08])
+    assert "the order adds too little" in reading.sequence_lesson(worse, 10, {"sasrec"}, "split")
+    assert reading.sequence_lesson(table, 10, set(), "split") is None
