@@ -37,6 +37,7 @@ FEEDBACK_CHOICES = {
     "unary": "one interaction per line (ignore the values)",
 }
 PLAYS_SOURCE = "the bundled sample (play counts)"
+EVENTS_SOURCE = "the bundled sample (event log)"
 FEEDBACK_NAMES = {"ratings": "explicit ratings", "counts": "counts (implicit)", "unary": "unary (implicit)"}
 
 
@@ -225,6 +226,17 @@ with upload_tab:
             st.error(ui.md(str(error)), icon=":material/error:")
         else:
             st.session_state["data_flash"] = "Loaded the bundled sample's play counts (implicit feedback)."
+            st.rerun()
+    if ui.dataset_source() != EVENTS_SOURCE and st.button(
+            "Use the sample's event log", icon=":material/shopping_cart:",
+            help="The same users, items and pairs as a shop's event log (views, carts, purchases drawn from the "
+                 "ratings: loved items get carted and bought), weighted per event type and summed per pair."):
+        try:
+            ui.set_dataset(loader.load_sample("events"), EVENTS_SOURCE)
+        except DataValidationError as error:
+            st.error(ui.md(str(error)), icon=":material/error:")
+        else:
+            st.session_state["data_flash"] = "Loaded the bundled sample as an event log (implicit feedback)."
             st.rerun()
 
 # ------------------------------------------------------------------ format

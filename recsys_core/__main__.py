@@ -235,8 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--items", type=int)
     sample.add_argument("--ratings", type=int)
     sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--feedback", choices=["ratings", "counts"], default="ratings",
-                        help="ratings (stars, ratings.csv) or counts (play counts, plays.tsv in Last.fm's layout)")
+    sample.add_argument("--feedback", choices=["ratings", "counts", "events"], default="ratings",
+                        help="ratings (stars, ratings.csv), counts (play counts, plays.tsv in Last.fm's layout) or "
+                             "events (an event log, events.csv: views, carts and purchases drawn from the ratings)")
     return parser
 
 
@@ -521,7 +522,16 @@ def run_sample(args: argparse.Namespace) -> int:
     from . import synthetic
 
     params = {key: value for key, value in (("n_users", args.users), ("n_items", args.items), ("n_ratings", args.ratings)) if value}
-    paths = synthetic.write_sample(args.out, seed=args.seed, feedback=args.feedback, **params)
+    paths = synthetic.write_sample(args.out, seed=args.seed, feedback="ratings" if args.feedback == "events"
+                                   else args.feedback, **params)
+    if args.feedback == "events":  # the same pairs as an event log, in place of ratings.csv
+        import pandas as pd
+
+        from .synthetic_events import write_events
+
+        ratings = pd.read_csv(paths["ratings"], dtype={"user": str, "item": str})
+        paths["ratings"].unlink()
+        paths["ratings"] = write_events(args.out, ratings, seed=args.seed)
     print(f"wrote {', '.join(path.name for path in paths.values())} to {args.out}")
     return 0
 

@@ -387,7 +387,10 @@ def load_dataset(
 
 
 #: The bundled sample's variants: ratings file and data set name by feedback kind.
-SAMPLE_VARIANTS = {"ratings": ("ratings.csv", "sample"), "counts": ("plays.tsv", "sample (play counts)")}
+#: The sample's variants: file in sample_data/ and data set name. The event log is derived from ratings.csv when
+#: loaded (recsys_core.synthetic_events), not committed.
+SAMPLE_VARIANTS = {"ratings": ("ratings.csv", "sample"), "counts": ("plays.tsv", "sample (play counts)"),
+                   "events": ("ratings.csv", "sample (event log)")}
 
 
 def load_sample(feedback: str = "ratings") -> Dataset:
@@ -395,10 +398,13 @@ def load_sample(feedback: str = "ratings") -> Dataset:
 
     Parameters
     ----------
-    feedback : {"ratings", "counts"}, default "ratings"
+    feedback : {"ratings", "counts", "events"}, default "ratings"
         ``ratings``: stars 1-5 (``ratings.csv``); ``counts``: the same users,
         items and pairs with heavy-tailed play counts (``plays.tsv``, in
-        Last.fm HetRec's layout), loaded as implicit feedback.
+        Last.fm HetRec's layout), loaded as implicit feedback; ``events``:
+        the same pairs as a shop's event log (views, carts, purchases drawn
+        from the ratings by :mod:`recsys_core.synthetic_events`), read through
+        the event-log loader like an uploaded ``events.csv``.
 
     Returns
     -------
@@ -419,6 +425,16 @@ def load_sample(feedback: str = "ratings") -> Dataset:
             f"The bundled sample is missing: no {ratings}. Regenerate it with recsys_core.synthetic."
         )
     items, users = SAMPLE_DIR / "items.csv", SAMPLE_DIR / "users.csv"
+    if feedback == "events":
+        import pandas as pd
+
+        from ..synthetic_events import EVENTS_FILE, ratings_to_events
+
+        log = ratings_to_events(pd.read_csv(ratings, dtype={"user": str, "item": str}))
+        import io
+
+        ratings = io.BytesIO(log.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        ratings.name = EVENTS_FILE  # how messages name it, as for an uploaded events.csv
     return load_dataset(
         ratings,
         items if items.exists() else None,
