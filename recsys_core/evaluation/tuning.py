@@ -25,7 +25,7 @@ from ..dataset import Dataset
 from ..errors import DataValidationError, TuningError
 from ..models import REGISTRY
 from .runner import RANKING, ModelSpec, evaluate_fold
-from .splits import per_user_holdout
+from .splits import per_user_holdout, temporal_per_user
 
 #: ``trial_done(result_so_far, trial_number, n_trials)`` after each finished trial.
 TrialCallback = Callable[["TuningResult", int, int], None]
@@ -77,9 +77,15 @@ class TuningResult:
             return {}
 
 
-def validation_split(train: Dataset, seed: int = 0, fraction: float = 0.2):
-    """The per-user hold-out inside ``train`` the tuner scores on (a :class:`Split`)."""
+def validation_split(train: Dataset, seed: int = 0, fraction: float = 0.2, by_time: bool = False):
+    """The per-user hold-out inside ``train`` the tuner scores on (a :class:`Split`).
+
+    ``by_time`` (models that read the order of histories): each user's latest ``fraction`` instead of a random
+    share, so the validation part comes after what the trial trains on, as the test part does.
+    """
     try:
+        if by_time:
+            return temporal_per_user(train, test_fraction=fraction)[0]
         return per_user_holdout(train, fraction=fraction, seed=seed)
     except DataValidationError as error:
         raise TuningError(
@@ -150,7 +156,8 @@ def tune(
     if not space:
         raise TuningError(f"{model} declares no hyper-parameter to search: nothing to tune.")
     fixed = {key: value for key, value in (fixed_params or {}).items() if key in REGISTRY[model]().get_params()}
-    split = validation_split(train, seed=seed, fraction=validation_fraction)
+    split = validation_split(train, seed=seed, fraction=validation_fraction,
+                             by_time=REGISTRY[model].capabilities()["uses_order"])
     _check_validation(split, metric, k, relevance_threshold)
     result = TuningResult(model=model, metric=metric, k=int(k), fixed_params=fixed)
     rows: list[dict[str, Any]] = []

@@ -189,3 +189,14 @@ def test_a_next_item_model_is_refused_on_a_random_split_and_the_others_stand():
     assert not ordered.errors
     hit = ordered.table.query("metric == 'hit_rate' and bucket == 'all'")["value"].iloc[0]
     assert hit == pytest.approx(1.0)
+
+
+def test_the_tuner_validates_a_next_item_model_on_each_users_latest_items():
+    from recsys_core.evaluation import tuning
+
+    rows = [(f"u{u}", f"r{(u + t) % 8}", 5.0, 100 * u + t) for u in range(48) for t in range(6)]
+    ring = Dataset.from_frames(_frame(rows), name="ring", rating_scale=(1.0, 5.0))
+    split = tuning.validation_split(ring, fraction=0.2, by_time=True)
+    assert split.respects_time
+    result = tuning.tune(ring, "gru4rec", n_trials=2, k=3, fixed_params=dict(FAST, epochs=3))
+    assert len(result.trials) == 2 and np.isfinite(result.best_value)
