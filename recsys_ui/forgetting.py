@@ -89,6 +89,11 @@ def section(current: training.Results, data: Dataset, user: int) -> None:
         st.download_button("1. Download their data (CSV)", exports.csv_bytes(user_data(data, [raw])),
                            file_name=f"user-{raw}-data.csv", mime="text/csv", icon=":material/download:",
                            key="forget_download", on_click="ignore")
+        refit = [label for label, model in current.models.items() if not model.can("forgets_users")]
+        quick = [label for label in current.models if label not in refit]
+        st.caption((f"Update themselves: {', '.join(md(m) for m in quick)}. " if quick else "")
+                   + (f"Refitted from scratch (this takes as long as their training did): "
+                      f"{', '.join(md(m) for m in refit)}." if refit else ""))
         sure = st.checkbox(f"2. I want user {raw} forgotten everywhere in this session", key="forget_confirm",
                            value=False)
         if st.button(f"3. Forget user {raw}", type="primary", disabled=not sure, key="forget_go",
