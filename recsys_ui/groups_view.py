@@ -43,6 +43,9 @@ def section(current: Any, k: int | None) -> None:
         st.info("No per-user values to group (no test user has a relevant item).", icon=":material/info:")
         return
     columns = G.group_columns(data)
+    for key, options in (("compare_group_column", columns), ("compare_group_metric", metrics)):
+        if st.session_state.get(key) not in (None, *options):  # chosen on another data set or result
+            st.session_state.pop(key)
     cells = st.columns(2)
     column = cells[0].selectbox("Group users by", columns, format_func=_label, key="compare_group_column",
                                 help="Activity needs no user data; the other choices are the columns of the "
