@@ -197,6 +197,8 @@ def evaluate(
             fitted[spec.display] = model
             fit_seconds = float(frame.loc[frame["metric"] == "fit_seconds", "value"].iloc[0])
             for variant in rerank:
+                if _variant_label(spec.display, variant) in errors:
+                    continue  # failed on an earlier fold: no partial rows
                 label, variant_frame, variant_model, error = _evaluate_variant(
                     model, spec.display, variant, fold, fit_seconds, ks, bucket_edges, relevance_threshold, features,
                     user_frames if per_user else None)
@@ -204,7 +206,7 @@ def evaluate(
                     errors[label] = error
                     frames = [f for f in frames if not (f["model"] == label).any()]
                     user_frames = [u for u in user_frames if not (u["model"] == label).any()]
-                elif label not in errors:
+                else:
                     frames.append(variant_frame)
                     fitted[label] = variant_model
     if progress:
@@ -220,13 +222,20 @@ def evaluate(
     return EvaluationResult(table=table, errors=errors, models=fitted, history=history, per_user=users)
 
 
+def _variant_label(base_label: str, variant: tuple[str, float, str]) -> str:
+    """``als+calibrated(0.5)``: a re-ranked variant's row label."""
+    from ..reranking import describe
+
+    return f"{base_label}+{describe(*variant)}"
+
+
 def _evaluate_variant(model: Recommender, base_label: str, variant: tuple[str, float, str], fold: Split,
                       fit_seconds: float, ks, bucket_edges, relevance_threshold, features, per_user):
     """One re-ranked variant of a fitted model on one fold: (label, rows, model, error message or None)."""
-    from ..reranking import ReRankedModel, describe
+    from ..reranking import ReRankedModel
 
     name, value, similarity = variant
-    label = f"{base_label}+{describe(name, value, similarity)}"
+    label = _variant_label(base_label, variant)
     rows: list[tuple] = []
 
     def add(metric: str, number: float, k: int | None = None, bucket: str = "all") -> None:

@@ -332,3 +332,13 @@ def test_a_reranked_model_survives_pickling():
     users = np.arange(data.n_users)
     assert (again.recommend_indices(users, 3) == wrapped.recommend_indices(users, 3)).all()
     assert not again.predicts_ratings
+
+
+def test_a_variant_that_cannot_run_is_reported_and_the_others_stand():
+    from recsys_core.evaluation.runner import evaluate
+
+    data = _dataset(genres=None)
+    result = evaluate(data, ["popular"], split="random", split_params={"seed": 0, "test_size": 0.3},
+                      rerank=[("calibrated", 0.5, "genres"), ("popularity", 1.0, "genres")])
+    assert "no genres or tags" in result.errors["popular+calibrated(0.5)"]
+    assert set(result.table["model"]) == {"popular", "popular+popularity(1)"}
