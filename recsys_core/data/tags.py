@@ -123,10 +123,11 @@ def _goodbooks_tag_pairs(
 
 
 def _tag_name_lookup(tag_names: Source) -> tuple[pd.Series, str]:
-    """Goodbooks tags.csv as tag id -> tag name (the first name of a repeated id), and the file's name."""
+    """Goodbooks tags.csv (or Last.fm's tags.dat) as tag id -> tag name (a repeated id's first name), and its name."""
     names_table = _load_table(tag_names, None, "tag_names")
     names_norm = {_norm(c): c for c in names_table.fmt.columns}
-    name_column = _find_column(names_table.fmt.columns, "tag")
+    # Last.fm HetRec's tags.dat names the text column tagValue.
+    name_column = names_norm.get("tagvalue") or _find_column(names_table.fmt.columns, "tag")
     if "tagid" not in names_norm or name_column is None:
         raise DataValidationError(
             f"{names_table.name}: expected the columns tag_id and tag_name; columns found: "

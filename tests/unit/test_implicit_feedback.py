@@ -359,3 +359,19 @@ def test_the_implicit_default_models_have_one_home_and_the_train_sentence_names_
     assert "svd, knn-basic predict ratings: on counts they refuse" in sentence
     assert "predict" not in implicit_models_sentence(counts, ["popular", "ease"]).split("learn which")[1]
     assert implicit_models_sentence(data.load_sample(), ["svd"]) is None
+
+
+def test_lastfm_tag_files_are_gathered_into_the_artists_tags(tmp_path):
+    (tmp_path / "user_artists.dat").write_text("userID\tartistID\tweight\n2\t51\t13883\n2\t52\t11690\n3\t51\t228\n"
+                                               "3\t53\t100\n4\t52\t50\n")
+    (tmp_path / "artists.dat").write_text("id\tname\turl\tpictureURL\n51\tDuran Duran\thttp://x\thttp://y\n"
+                                          "52\tMorcheeba\thttp://x\t\n53\tAir\thttp://x\t\n")
+    (tmp_path / "user_taggedartists.dat").write_text(
+        "userID\tartistID\ttagID\tday\tmonth\tyear\n2\t52\t13\t1\t4\t2009\n2\t52\t15\t1\t4\t2009\n"
+        "3\t52\t15\t1\t4\t2009\n3\t51\t13\t1\t4\t2009\n4\t53\t18\t1\t5\t2009\n")
+    (tmp_path / "tags.dat").write_text("tagID\ttagValue\n13\tchillout\n15\tdowntempo\n18\telectronic\n")
+    dataset = data.load_dataset(tmp_path / "user_artists.dat", items=tmp_path / "artists.dat",
+                                tags=tmp_path / "user_taggedartists.dat", tag_names=tmp_path / "tags.dat")
+    tags = dict(zip(dataset.items["item"], dataset.items["tags"]))
+    assert tags == {"51": "chillout", "52": "downtempo|chillout", "53": "electronic"}  # by count, then order
+    assert dataset.feedback_kind == "counts"
