@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pickle
 
-from app_helpers import FAST_MODELS, movielens_bytes, texts, train, trained  # noqa: F401 -- fixtures
+from app_helpers import APP, FAST_MODELS, TIMEOUT, movielens_bytes, texts, train, trained  # noqa: F401 -- fixtures
+from streamlit.testing.v1 import AppTest
 
 from recsys_core.experiment import read_dataset
 from recsys_ui import session_store
@@ -49,6 +50,17 @@ def test_explore_forgets_a_user_everywhere(trained):
     assert payload["runs"] and all(raw not in set(run.model.dataset_.user_ids.astype(str))
                                    for run in payload["runs"].values())
     assert payload["results"].fingerprint == data.fingerprint
+
+    # A reload (a new browser session with the same address) brings back the session without the user.
+    again = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    again.query_params[session_store.TOKEN_PARAM] = at.session_state["_session_token"]
+    again.run()
+    assert not again.exception
+    assert again.session_state["dataset"].fingerprint == data.fingerprint
+    assert [k[1] for k in again.session_state["results"].keys] == FAST_MODELS
+    restored = list(again.session_state["runs"].values())
+    assert len(restored) == len(FAST_MODELS)
+    assert all(raw not in set(run.model.dataset_.user_ids.astype(str)) for run in restored)
 
     # An experiment exported afterwards (Compare's "Export experiment") holds the data without them.
     from recsys_core.experiment import export_experiment, import_experiment
