@@ -500,8 +500,9 @@ def generate(
     -------
     ratings : DataFrame
         ``user``, ``item``, ``rating`` (int 1..5; ``weight``, int >= 1, for counts),
-        ``timestamp`` (int unix seconds), sorted by user then time; no duplicate
-        (user, item) pairs.
+        ``timestamp`` (int unix seconds, distinct within a user), sorted by user (within a user, rows are in
+        the unplanted generator's order, not by time: see :func:`_viewing_order`); no duplicate (user, item)
+        pairs.
     items : DataFrame
         ``item``, ``title``, ``genres`` (pipe-joined, primary first), ``description``,
         ``genre_truth`` (the primary genre), ``year``, sorted by item id.
@@ -523,15 +524,19 @@ def generate(
     _cover_every_item(user_idx, item_idx, people, catalogue, rng_select)
     rating = _rate(user_idx, item_idx, people, catalogue, rng_rate)
 
-    timestamp, _ = _timestamps(user_idx, counts, rng_time)
-    # Which item fills which of a user's time slots: the planted order (its own stream, so the pairs, ratings
-    # and times stay what they are for this seed; only their order within each user is planted).
-    order = _viewing_order(user_idx, item_idx, catalogue, np.random.default_rng([int(seed), 8191]))
+    slot_time, order = _timestamps(user_idx, counts, rng_time)
+    # Which pair takes which of a user's time slots: the planted viewing order (its own stream). The rows stay
+    # in the order of the unplanted generator, so the file's pairs, ratings, times and row order are what they
+    # were for this seed -- a random split draws exactly the same train and test pairs -- and only which pair
+    # happened when carries the planted sequence.
+    planted = _viewing_order(user_idx, item_idx, catalogue, np.random.default_rng([int(seed), 8191]))
+    time_of_pair = np.empty(len(user_idx), dtype=np.int64)
+    time_of_pair[planted] = slot_time  # both list each user's pairs in one block, users in the same order
     ratings = pd.DataFrame({
         "user": user_idx[order].astype(np.int64) + 1,
         "item": catalogue["item_id"][item_idx[order]],
         "rating": rating[order].astype(np.int64),
-        "timestamp": timestamp,
+        "timestamp": time_of_pair[order],
     })
     if feedback == "counts":
         # Its own stream: the ratings (and everything else) stay what they are for this seed.

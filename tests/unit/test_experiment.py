@@ -68,7 +68,7 @@ def test_what_older_versions_saved_still_reads_back(sample, tmp_path):
     write_dataset(sample, tmp_path / "old")
     meta_path = tmp_path / "old" / "dataset.json"
     meta = json.loads(meta_path.read_text())
-    meta["fingerprint"] = "08a015336425449a"
+    meta["fingerprint"] = "fb6421e4873b2da0"
     meta_path.write_text(json.dumps(meta))
     assert read_dataset(tmp_path / "old").fingerprint == sample.fingerprint
     meta["fingerprint"] = "0123456789abcdef"  # anything else is still refused as damaged
