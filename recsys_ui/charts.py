@@ -221,8 +221,20 @@ def tradeoff_chart(curve: pd.DataFrame, metric: str, model: str, k: int) -> go.F
     x, y = curve[metric].to_numpy(dtype=float), curve["ndcg"].to_numpy(dtype=float)
     labels = curve["label"].astype(str).tolist()
     sizes = [14] + [9] * (len(curve) - 1)
+    # A point's label is written only where it does not sit on the last written one (the flat end of a sweep
+    # bunches points together); every point keeps its label on hover.
+    span_x = max(float(np.nanmax(x) - np.nanmin(x)), 1e-12) if len(x) else 1.0
+    span_y = max(float(np.nanmax(y) - np.nanmin(y)), 1e-12) if len(y) else 1.0
+    written, last = [], None
+    for position, label in enumerate(labels):
+        here = (x[position] / span_x, y[position] / span_y)
+        if last is None or position == len(labels) - 1 or np.hypot(here[0] - last[0], here[1] - last[1]) > 0.06:
+            written.append(label)
+            last = here
+        else:
+            written.append("")
     fig = go.Figure(go.Scatter(
-        x=x, y=y, mode="lines+markers+text", text=labels, textposition="top center",
+        x=x, y=y, mode="lines+markers+text", text=written, textposition="top center",
         marker=dict(size=sizes, color=PALETTE[0], line=dict(width=1, color="#333333")),
         line=dict(color=PALETTE[0]),
         customdata=np.stack([np.array(labels, dtype=object)], axis=1),

@@ -76,8 +76,11 @@ def tradeoff_section(current: training.Results, k: int | None) -> None:
         st.info("Train a model with a ranking cut-off K to see what re-ranking costs.", icon=":material/info:")
         return
     cells = st.columns([2, 2, 2, 2], vertical_alignment="bottom")
-    label = cells[0].selectbox("Model", list(models), key="tradeoff_model",
-                               help="The trained model whose lists are re-ranked (fitted on the last fold).")
+    labels = list(models)
+    label = cells[0].selectbox("Model", labels, index=labels.index(_best_model(current, labels, int(k))),
+                               key="tradeoff_model",
+                               help="The trained model whose lists are re-ranked (fitted on the last fold); "
+                                    "it opens on the best by NDCG@K.")
     name = cells[1].selectbox("Re-ranker", list(R.RERANKERS), key="tradeoff_reranker",
                               format_func=_reranker_label, help="Each point re-ranks the same top-100 candidates.")
     spec = R.RERANKERS[name]
@@ -101,6 +104,14 @@ def tradeoff_section(current: training.Results, k: int | None) -> None:
         shown = curve[["label", "ndcg", *[m for m in options if m != "ndcg"]]].rename(
             columns={"label": spec.parameter, "ndcg": f"NDCG@{k}", **{m: reading.METRICS[m].label for m in options}})
         st.dataframe(shown, hide_index=True, width="stretch")
+
+
+def _best_model(current: training.Results, labels: list[str], k: int) -> str:
+    """The trained model with the highest NDCG@K (the first one when none has it)."""
+    table = current.table
+    part = table[(table["metric"] == "ndcg") & (table["k"] == k) & (table["bucket"] == "all")]
+    means = part.groupby("model")["value"].mean().reindex(labels).dropna()
+    return str(means.idxmax()) if len(means) else labels[0]
 
 
 def tradeoff_sentence(curve: pd.DataFrame, metric: str, label: str, k: int) -> str:

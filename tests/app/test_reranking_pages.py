@@ -10,11 +10,14 @@ def test_compare_draws_the_tradeoff_curve_with_labelled_points(trained):
     at = trained.switch_page("pages/compare.py").run()
     assert not at.exception and not at.error
     assert "Trade-off: accuracy against diversity" in [s.value for s in at.subheader]
+    table = at.session_state["results"].table
+    ndcg = table[(table["metric"] == "ndcg") & (table["k"] == 10) & (table["bucket"] == "all")]
+    assert at.selectbox(key="tradeoff_model").value == ndcg.groupby("model")["value"].mean().idxmax()
     at.selectbox(key="tradeoff_model").set_value("svd").run()
     at.selectbox(key="tradeoff_reranker").set_value("mmr").run()
     assert not at.exception and not at.error
     chart = next(c for c in at.get("plotly_chart") if "NDCG@" in c.proto.spec and "mmr re-ranking" in c.proto.spec)
-    assert "λ=1" in chart.proto.spec and "λ=0" in chart.proto.spec  # 11 labelled points, the ends included
+    assert "λ=1" in chart.proto.spec and "λ=0" in chart.proto.spec  # labelled points, the ends included
     sentence = next(t for t in texts(at.markdown) if "own lists (λ = 1)" in t)
     assert "to λ = 0" in sentence and "Diversity goes from" in sentence
     at.selectbox(key="tradeoff_reranker").set_value("calibrated").run()
