@@ -10,7 +10,10 @@ def test_compare_draws_the_tradeoff_curve_with_labelled_points(trained):
     at = trained.switch_page("pages/compare.py").run()
     assert not at.exception and not at.error
     assert "Trade-off: accuracy against diversity" in [s.value for s in at.subheader]
-    table = at.session_state["results"].table
+    import pandas as pd
+
+    runs = at.session_state["runs"]
+    table = pd.concat([runs[key].table for key in at.session_state["results"].keys])
     ndcg = table[(table["metric"] == "ndcg") & (table["k"] == 10) & (table["bucket"] == "all")]
     assert at.selectbox(key="tradeoff_model").value == ndcg.groupby("model")["value"].mean().idxmax()
     at.selectbox(key="tradeoff_model").set_value("svd").run()
