@@ -35,6 +35,14 @@ def ask(mode: str, description: str, answer_one) -> None:
                                        "keys": list(current.keys)}
 
 
+rank_by = "prediction"
+if any(model.predicts_ratings for model in current.models.values()):
+    rank_by = st.radio("Rating-prediction models rank a new user's list by", list(cold_start.RANK_BY),
+                       format_func=cold_start.RANK_BY.get, horizontal=True, key="cold_rank_by",
+                       help=cold_start.RANK_BY_EXPLANATION)
+    if rank_by == "personal":
+        st.caption(f":material/info: {cold_start.RANK_BY_EXPLANATION}")
+
 ratings_tab, sequence_tab, text_tab, demo_tab, item_tab = st.tabs([
     ":material/star: Rate a few items", ":material/playlist_play: Just watched, in order",
     ":material/edit_note: Describe a taste", ":material/groups: Demographics", ":material/fiber_new: A new item",
@@ -64,7 +72,7 @@ with ratings_tab:
                  icon=":material/recommend:"):
         summary = "; ".join(f"{data.items['title'].iloc[data.item_index(raw)]} ({value:g})" for raw, value in given.items())
         ask("ratings", f"a new user who rated {summary}",
-            lambda model, label: cold_start.from_ratings(model, given, N, label))
+            lambda model, label: cold_start.from_ratings(model, given, N, label, rank_by=rank_by))
     if not picked:
         st.caption("Tip: rate a few items of one genre highly and one of another genre low, and compare the lists.")
 
@@ -96,7 +104,7 @@ with text_tab:
     if st.button("Recommend for this taste", type="primary", disabled=not sentence.strip(), key="cold_go_text",
                  icon=":material/recommend:"):
         ask("text", f"a new user who likes “{sentence.strip()}”",
-            lambda model, label: cold_start.from_text(model, sentence, N, label))
+            lambda model, label: cold_start.from_text(model, sentence, N, label, rank_by=rank_by))
 
 with demo_tab:
     users = data.users

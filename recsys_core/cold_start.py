@@ -83,14 +83,57 @@ def _rank(model: Recommender, scores: np.ndarray, n: int, exclude: np.ndarray,
     return top[(top >= 0) & np.isfinite(scores[np.maximum(top, 0)])]
 
 
+#: How a rating-prediction model's list for a new user is ordered (one home: the page's choice and the CLI).
+RANK_BY = {
+    "prediction": "the predicted rating",
+    "personal": "the personal part (the prediction minus the item's bias)",
+}
+RANK_BY_EXPLANATION = (
+    "A rating-prediction model such as svd predicts mean + your bias + the item's bias + a personal part. "
+    "Folded in from a few seeds, the item's bias (what everybody rates highly) often outweighs the personal "
+    "part, so the plain ranking shows the same well-liked items to everyone. Ranking by the personal part "
+    "leaves the item's bias out and keeps what the model learnt about your taste; your own bias is the same "
+    "for every item and changes no order. Only models with learnt item biases have that split (svd, svdpp; "
+    "a baseline has no personal part at all); the others rank by the predicted rating and say so.")
+
+
+def personal_scores(model: Recommender, scores: np.ndarray) -> np.ndarray | None:
+    """A new user's predicted ratings minus the model's item biases (the personal part, up to the user's
+    constant), or None for a model without learnt item biases."""
+    biases = model.item_biases()
+    return None if biases is None else np.asarray(scores, dtype=np.float64) - np.asarray(biases, dtype=np.float64)
+
+
 def _answer(model: Recommender, label: str, scores: np.ndarray, n: int, rated: np.ndarray,
-            rated_values: np.ndarray, support: np.ndarray | None = None) -> ColdStartAnswer:
-    top = _rank(model, scores, n, rated, support)
+            rated_values: np.ndarray, support: np.ndarray | None = None,
+            rank_by: str = "prediction") -> ColdStartAnswer:
+    if rank_by not in RANK_BY:
+        raise ValueError(f"rank_by is one of {', '.join(RANK_BY)}, not {rank_by!r}.")
+    part = personal_scores(model, scores) if rank_by == "personal" and model.predicts_ratings else None
+    personal = part is not None
+    if personal:
+        finite = part[np.isfinite(part)]
+        if len(finite) and np.ptp(finite) < 1e-9:
+            return ColdStartAnswer(label, None, f"{label} has no personal part: with the item biases left out, "
+                                   "every item scores the same for a new user.")
+        top = _rank(_Unclipped(model), part, n, rated, support)
+    else:
+        top = _rank(model, scores, n, rated, support)
     if len(top) == 0:
         return ColdStartAnswer(label, None, "This model could not score any item for this user.")
     frame = model.items_frame(top, np.clip(scores[top], *model.dataset_.rating_scale) if model.predicts_ratings else scores[top])
+    if personal:
+        frame["personal part"] = part[top]
     frame["reason"] = model.explain(top, rated, rated_values, scores)
-    return ColdStartAnswer(label, frame, model.cannot_personalise(rated, rated_values), scores=scores,
+    note = model.cannot_personalise(rated, rated_values)
+    ranked = None
+    if personal:
+        ranked = "Ranked by the personal part: the prediction minus the model's item biases."
+    elif rank_by == "personal" and model.predicts_ratings:
+        ranked = f"{label} has no learnt item biases to leave out: ranked by the predicted rating."
+    if ranked:
+        note = f"{ranked} {note}" if note else ranked
+    return ColdStartAnswer(label, frame, note, scores=part if personal else scores,
                            liked=_liked(model.dataset_, rated, rated_values))
 
 
@@ -103,8 +146,13 @@ def _liked(dataset: Dataset, rated: np.ndarray, values: np.ndarray) -> np.ndarra
     return liked if len(liked) else rated
 
 
-def from_ratings(model: Recommender, ratings: Mapping[object, float], n: int = 10, label: str | None = None) -> ColdStartAnswer:
-    """Recommendations for a new user who gave ``ratings`` (raw item id -> rating)."""
+def from_ratings(model: Recommender, ratings: Mapping[object, float], n: int = 10, label: str | None = None,
+                 rank_by: str = "prediction") -> ColdStartAnswer:
+    """Recommendations for a new user who gave ``ratings`` (raw item id -> rating).
+
+    ``rank_by``: a key of :data:`RANK_BY`; ``"personal"`` orders a rating-prediction model's list by the
+    prediction minus the item biases (other models rank as they do).
+    """
     label = label or model.name
     dataset = model.check_fitted()
     items, values = ratings_to_indices(dataset, ratings)
@@ -112,7 +160,7 @@ def from_ratings(model: Recommender, ratings: Mapping[object, float], n: int = 1
         scores, support = model.fold_in_with_support(items, values)
     except ColdStartError as error:
         return ColdStartAnswer(label, None, str(error))
-    return _answer(model, label, np.asarray(scores, dtype=float), n, items, values, support)
+    return _answer(model, label, np.asarray(scores, dtype=float), n, items, values, support, rank_by)
 
 
 def text_scores(dataset: Dataset, text: str, model: Recommender | None = None) -> np.ndarray:
@@ -219,8 +267,9 @@ def _catalogue_tfidf(dataset: Dataset):
     return _TFIDF_CACHE[dataset.fingerprint]
 
 
-def from_text(model: Recommender, text: str, n: int = 10, label: str | None = None, seeds: int = 5) -> ColdStartAnswer:
-    """Recommendations for a new user described by a sentence of taste."""
+def from_text(model: Recommender, text: str, n: int = 10, label: str | None = None, seeds: int = 5,
+              rank_by: str = "prediction") -> ColdStartAnswer:
+    """Recommendations for a new user described by a sentence of taste (``rank_by`` as for :func:`from_ratings`)."""
     label = label or model.name
     dataset = model.check_fitted()
     if model.reads_text:
@@ -246,7 +295,7 @@ def from_text(model: Recommender, text: str, n: int = 10, label: str | None = No
         scores, support = model.fold_in_with_support(seed_items, seed_ratings)
     except ColdStartError as error:
         return ColdStartAnswer(label, None, str(error))
-    answer = _answer(model, label, np.asarray(scores, float), n, seed_items, seed_ratings, support)
+    answer = _answer(model, label, np.asarray(scores, float), n, seed_items, seed_ratings, support, rank_by)
     if answer.recommendations is not None:
         titles = ", ".join(f"“{t}” ({matches[i]:.2f})" for t, i in zip(dataset.titles(seed_items[:3]), seed_items[:3]))
         closeness = "closest in meaning" if how == "meaning" else "sharing the most words"

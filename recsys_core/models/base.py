@@ -670,6 +670,14 @@ class Recommender(abc.ABC):
         """
         return self.fold_in(item_idx, ratings), None
 
+    def item_biases(self) -> np.ndarray | None:
+        """Each item's learnt bias (how much above the mean everybody rates it), or None when the model has none.
+
+        Models that predict mean + user bias + item bias + a personal part return theirs, so cold start can
+        rank a new user by the personal part alone (:func:`recsys_core.cold_start.personal_scores`).
+        """
+        return None
+
 
 from ..vectors import cosine_rows  # noqa: E402,F401 -- the one home of cosine normalisation; re-exported
 

@@ -59,6 +59,11 @@ class BaselineOnly(Recommender):
     )
     folds_in = True
     finite_state = ("user_bias_", "item_bias_")
+
+    def item_biases(self):
+        """The learnt b_i: a baseline's prediction has no personal part beyond the user's bias."""
+        self.check_fitted()
+        return self.item_bias_
     personalises = False  # a new user's bias shifts every item alike: the order is the item biases'
     params = (
         Param("method", "'als' (alternating least squares) or 'sgd'.", kind="choice", choices=("als", "sgd")),

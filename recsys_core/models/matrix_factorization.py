@@ -33,6 +33,11 @@ class SVD(Recommender):
     explains_by = "factors"
     reports_progress = True
     finite_state = ("user_bias_", "item_bias_", "user_factors_", "item_factors_")
+
+    def item_biases(self):
+        """The learnt b_i (None without biases: then the prediction is the personal part already)."""
+        self.check_fitted()
+        return self.item_bias_ if self.biased else None
     formula = (
         r"\hat r_{ui} = \mu + b_u + b_i + q_i^\top p_u,\qquad "
         r"\min \sum_{r_{ui}} (r_{ui} - \hat r_{ui})^2 + \lambda\,(b_u^2 + b_i^2 + \|q_i\|^2 + \|p_u\|^2)"
