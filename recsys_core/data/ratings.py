@@ -153,6 +153,11 @@ def _feedback_kind(
         return "counts", (f"{table.name}: {label}: {seen}: a heavy tail no rating scale has, so read as counts "
                           "(plays, clicks), i.e. implicit feedback whose value is an interaction strength. Choose "
                           "feedback 'ratings' if these are ratings.")
+    if whole and low >= 0 and high <= _COUNT_MIN_MAX and name:
+        # Small whole numbers under a name that says neither (value, score, n ...): stars or small counts.
+        return "ratings", (f"{table.name}: {label}: {seen}: could be stars or small counts, and the column's name "
+                           "does not say; read as ratings. Choose feedback 'counts' (What the values are, or "
+                           "--feedback counts) if these count plays, clicks or purchases.")
     return "ratings", ""
 
 

@@ -375,3 +375,15 @@ def test_lastfm_tag_files_are_gathered_into_the_artists_tags(tmp_path):
     tags = dict(zip(dataset.items["item"], dataset.items["tags"]))
     assert tags == {"51": "chillout", "52": "downtempo|chillout", "53": "electronic"}  # by count, then order
     assert dataset.feedback_kind == "counts"
+
+
+def test_small_whole_numbers_under_a_neutral_name_are_read_as_ratings_and_the_notes_say_how_to_override():
+    text = b"user,item,value\n1,a,1\n1,b,5\n2,a,3\n2,c,4\n"
+    mapping = {"user": "user", "item": "item", "rating": "value"}
+    dataset = data.load_dataset(text, name="x", mapping=mapping)
+    assert dataset.feedback_kind == "ratings"
+    note = next(line for line in dataset.report if "could be stars or small counts" in line)
+    assert "column 'value': integers 1–5, median 3.5" in note and "--feedback counts" in note
+    counts = data.load_dataset(text, name="x", mapping=mapping, feedback="counts")
+    assert counts.feedback_kind == "counts"
+    assert not any("could be stars" in line for line in data.load_sample().report)
