@@ -91,7 +91,7 @@ def section(current: Any, k: int | None) -> None:
     with st.expander("Every metric per group", icon=":material/table:"):
         wide = _every_metric(current.content_key, column, per_user, grouping)
         st.dataframe(wide, hide_index=True, width="stretch")
-        st.download_button("Download (CSV)", exports.csv_bytes(wide), file_name=f"metrics-by-{column}.csv",
+        st.download_button("Download the metrics per group (CSV)", exports.csv_bytes(wide), file_name=f"metrics-by-{column}.csv",
                            mime="text/csv", icon=":material/download:", key="compare_group_download",
                            on_click="ignore")
 

@@ -24,6 +24,7 @@ def test_compare_shows_table_reading_charts_and_downloads(trained):
     # intervals and the pairwise matrix (significance)
     assert len(plotly_charts(at)) == 9
     assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download JSON", "Export experiment (.zip)",
+                                                            "Download the metrics per group (CSV)",
                                                             "Download statistics (CSV)", "Download report (.zip)"]
 
 

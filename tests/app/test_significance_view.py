@@ -32,7 +32,8 @@ def test_section_reads_the_paired_evidence_in_plain_words(sample_compare):
     at = sample_compare
     assert not at.exception and not at.error
     assert "Is the difference real?" in texts(at.subheader)
-    sentences = [s for s in _section(at) if "95% CI" in s]
+    # The paired verdicts (the per-group section's gap sentences, "x serves users ...", carry intervals too).
+    sentences = [s for s in _section(at) if "95% CI" in s and " serves " not in s]
     against_reference = [s for s in sentences if s.startswith("- **ease** beats **popular** on NDCG@10 by ")]
     assert len(sentences) == 2 and against_reference  # best vs runner-up, best vs the reference
     assert "after Holm's correction" in against_reference[0] and " users" in against_reference[0]
