@@ -50,6 +50,9 @@ class ColdStartAnswer:
     #: re-ranker needs to re-order the list: :func:`recsys_core.reranking.rerank_new_user`); None for items.
     scores: np.ndarray | None = None
     liked: np.ndarray | None = None
+    #: False when ``scores`` is not a predicted rating (text similarity, the personal part, a placement from
+    #: attributes): the answer ranked it unclipped, and a re-ranker must too (clipping would tie it).
+    on_rating_scale: bool = True
 
 
 def ratings_to_indices(dataset: Dataset, ratings: Mapping[object, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -134,7 +137,7 @@ def _answer(model: Recommender, label: str, scores: np.ndarray, n: int, rated: n
     if ranked:
         note = f"{ranked} {note}" if note else ranked
     return ColdStartAnswer(label, frame, note, scores=part if personal else scores,
-                           liked=_liked(model.dataset_, rated, rated_values))
+                           liked=_liked(model.dataset_, rated, rated_values), on_rating_scale=not personal)
 
 
 def _liked(dataset: Dataset, rated: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -277,7 +280,7 @@ def from_text(model: Recommender, text: str, n: int = 10, label: str | None = No
         top = _rank(_Unclipped(model), scores, n, np.array([], dtype=np.int64))
         frame = model.items_frame(top, scores[top], score_name="score")
         frame["reason"] = [f"text similarity {scores[i]:.2f}" + _what_matched(text, dataset, i) for i in top]
-        return ColdStartAnswer(label, frame, scores=np.where(np.isfinite(scores), scores, np.nan),
+        return ColdStartAnswer(label, frame, scores=np.where(np.isfinite(scores), scores, np.nan), on_rating_scale=False,
                                liked=np.zeros(0, dtype=np.int64))
     matches, how = meaning_scores(dataset, text)
     order = np.argsort(-matches, kind="stable")
@@ -399,7 +402,8 @@ def from_demographics(model: Recommender, demographics: Mapping[str, object], n:
             top = _rank(_Unclipped(model), scores, n, np.array([], dtype=np.int64))
             frame = model.items_frame(top, scores[top])
             frame["reason"] = f"placed from your attributes ({description}) by the model's user features"
-            return ColdStartAnswer(label, frame, None, scores=scores, liked=np.zeros(0, dtype=np.int64))
+            return ColdStartAnswer(label, frame, None, scores=scores, liked=np.zeros(0, dtype=np.int64),
+                                   on_rating_scale=False)
     peers = matching_users(dataset, demographics)
     if len(peers) == 0:
         return ColdStartAnswer(label, None, "No training user has these attributes; widen the description.")

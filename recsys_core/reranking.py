@@ -90,14 +90,19 @@ def candidates(model: Recommender, user_idx: np.ndarray, n: int = N_CANDIDATES) 
 
 
 def candidates_from_scores(model: Recommender, scores: np.ndarray, history_items: np.ndarray,
-                           n: int = N_CANDIDATES) -> Candidates:
-    """Candidates of one new user (cold start) from a score row over the catalogue and the items they gave."""
+                           n: int = N_CANDIDATES, on_rating_scale: bool = True) -> Candidates:
+    """Candidates of one new user (cold start) from a score row over the catalogue and the items they gave.
+
+    A rating model's predictions are clipped to the rating scale first (as its own ranking does), unless the
+    row is not on that scale (``on_rating_scale=False``: e.g. the personal part, prediction minus item bias,
+    whose clipping would tie every negative part at the bottom of the scale).
+    """
     dataset = model.check_fitted()
     scores = np.asarray(scores, dtype=np.float64).reshape(1, -1)
     history_items = np.unique(np.asarray(history_items, dtype=np.int64))
     exclude = np.zeros(scores.shape, dtype=bool)
     exclude[0, history_items] = True
-    if model.predicts_ratings and not dataset.implicit:
+    if model.predicts_ratings and not dataset.implicit and on_rating_scale:
         scores = np.clip(scores, *dataset.rating_scale)
     scores = np.where(np.isfinite(scores), scores, np.nan)
     top = model.top_n(scores, n, exclude)
@@ -526,10 +531,11 @@ class ReRankedModel(Recommender):
 
 
 def rerank_new_user(model: Recommender, scores: np.ndarray, history_items: np.ndarray, reranker: str,
-                    value: float, n: int = 10, similarity: str = "genres") -> pd.DataFrame:
-    """A cold-start user's list re-ranked: ``scores`` is the model's score row for them (e.g. a fold-in)."""
+                    value: float, n: int = 10, similarity: str = "genres", on_rating_scale: bool = True) -> pd.DataFrame:
+    """A cold-start user's list re-ranked: ``scores`` is the model's score row for them (e.g. a fold-in);
+    ``on_rating_scale=False`` for a row that is not a predicted rating (the personal part)."""
     wrapped = ReRankedModel.wrap(model, reranker, value, similarity)
-    frame = wrapped.frame(candidates_from_scores(model, scores, history_items), n)
+    frame = wrapped.frame(candidates_from_scores(model, scores, history_items, on_rating_scale=on_rating_scale), n)
     liked = np.asarray(history_items, dtype=np.int64)
     high = model.check_fitted().rating_scale[1]
     frame["reason"] = model.explain(model.dataset_.item_indices(frame["item"]), liked, np.full(len(liked), high),

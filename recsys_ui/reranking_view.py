@@ -138,7 +138,8 @@ def rerank_answer(model: Any, answer: Any, choice: tuple[str, float, str], n: in
     if getattr(answer, "scores", None) is None:
         return None
     name, value, similarity = choice
-    return R.rerank_new_user(model, answer.scores, answer.liked, name, value, n, similarity=similarity)
+    return R.rerank_new_user(model, answer.scores, answer.liked, name, value, n, similarity=similarity,
+                             on_rating_scale=getattr(answer, "on_rating_scale", True))
 
 
 def calibration_caption(models: dict[str, Any], frames: dict[str, pd.DataFrame | None], user_idx: int,

@@ -65,3 +65,15 @@ def test_models_without_a_personal_split_say_so(sample):
     assert answer.recommendations["item"].tolist() == plain.recommendations["item"].tolist()
     with pytest.raises(ValueError, match="rank_by is one of prediction, personal"):
         cold_start.from_ratings(knn, given, rank_by="bias")
+
+
+def test_a_re_ranker_at_its_neutral_value_keeps_the_personal_order(sample, svd):
+    """The personal part is not a rating: re-ranking must not clip it to the scale (that would tie it)."""
+    from recsys_core import reranking
+
+    answer = cold_start.from_ratings(svd, seeds_of(sample, "Romance"), n=10, rank_by="personal")
+    assert answer.on_rating_scale is False
+    neutral = reranking.RERANKERS["popularity"].neutral
+    frame = reranking.rerank_new_user(svd, answer.scores, answer.liked, "popularity", neutral, 10,
+                                      on_rating_scale=answer.on_rating_scale)
+    assert frame["item"].tolist() == answer.recommendations["item"].tolist()
