@@ -93,3 +93,13 @@ def test_reasons_name_a_rated_item_with_its_real_similarity(sample, fitted):
     assert reasons.str.startswith("because you rated").all()
     values = reasons.str.extract(r"similarity (\d\.\d\d)")[0].astype(float)
     assert (values > 0).all()
+
+
+# The issue's bar for every other model that answers a sentence: at least 5 of 10 of the asked genre. nmf is the
+# known exception (README: unbiased non-negative factors rank by the items' factor length, 3 of 10); the torch
+# next-item models pass too (gru4rec 10, sasrec 8 of 10, measured) but a fit each costs a minute here.
+@pytest.mark.parametrize("name", ["knn-means", "knn-baseline", "rp3beta", "bpr", "lightfm", "fm", "item2vec"])
+def test_every_other_model_that_answers_a_sentence_gives_at_least_half_its_genre(sample, name):
+    answer = cold_start.from_text(make_model(name).fit(sample), QUERY, n=10)
+    assert answer.recommendations is not None, answer.note
+    assert genre_share(sample, answer.recommendations) >= 0.5, answer.recommendations[["title", "genres"]]

@@ -221,3 +221,16 @@ def test_cli_runs_next_item_models_on_a_global_time_split_and_file_order(tmp_pat
     assert code == 0, printed
     assert "order they happened" in printed
     assert set(pd.read_csv(out)["model"]) == {"gru4rec", "popular"}
+
+
+def test_an_unordered_set_is_read_in_the_order_people_usually_take_its_items():
+    from recsys_core.models.neural.sequences import typical_positions
+
+    # Histories (0, 1, 2) and (1, 2): item 0 always first, 2 always last, 1 in between; item 3 never seen.
+    positions = typical_positions(np.array([0, 3, 5]), np.array([0, 1, 2, 1, 2]), 4)
+    np.testing.assert_allclose(positions, [0.0, 0.25, 1.0, 0.5])
+    dataset = _chains()
+    model = make_model("sasrec", **FAST).fit(dataset)
+    items = dataset.item_indices(["C", "A", "B"])
+    np.testing.assert_array_equal(model.fold_in(items, np.full(3, 5.0)),
+                                  model.fold_in_sequence(dataset.item_indices(["A", "B", "C"])))

@@ -101,6 +101,17 @@ def last_windows(indptr: np.ndarray, items: np.ndarray, max_length: int) -> np.n
     return out.astype(np.int64)
 
 
+def typical_positions(indptr: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray:
+    """Each item's mean relative place in the histories that hold it (0 = first, 1 = last; 0.5 if none)."""
+    counts = np.diff(indptr)
+    user = np.repeat(np.arange(len(counts)), counts)
+    rank = np.arange(len(items)) - indptr[user]
+    relative = np.where(counts[user] > 1, rank / np.maximum(counts[user] - 1, 1), 0.5)
+    total = np.bincount(items, weights=relative, minlength=n_items)
+    seen = np.bincount(items, minlength=n_items)
+    return np.where(seen > 0, total / np.maximum(seen, 1), 0.5)
+
+
 def sequence_params(default_loss: str = "softmax") -> tuple[Param, ...]:
     """Parameters every next-item model has (its own constructor holds the defaults)."""
     return (
@@ -143,6 +154,7 @@ class SequenceRanker(TorchRanker):
         self._full_histories = histories(dataset, keep=feedback)
         self._scoring = self._train_histories
         self._windows = training_windows(*self._train_histories, int(self.max_length))
+        self.item_position_ = typical_positions(*self._full_histories, dataset.n_items)
         counts = np.diff(self._full_histories[0])
         single = int((counts == 1).sum())
         if single:
@@ -241,15 +253,21 @@ class SequenceRanker(TorchRanker):
         return None
 
     def fold_in(self, item_idx, ratings):
-        """A few rated items as a history in the order given (those that count as feedback for this model)."""
+        """A few rated items, an unordered set, as a history: in the order people usually take them.
+
+        Ratings (and a sentence's seed items) carry no order, so the items that count as feedback are read in
+        the order of their typical place in training histories (``item_position_``: mean relative position,
+        0 = first, 1 = last); an ordered list goes through :meth:`fold_in_sequence` as given.
+        """
         dataset = self.check_fitted()
         item_idx = np.asarray(item_idx, dtype=np.int64)
         ratings = np.asarray(ratings, dtype=np.float64)
         keep = np.ones(len(item_idx), dtype=bool)
         if self.feedback == "positive" and not dataset.implicit:
             keep = ratings >= positive_threshold(dataset, self.threshold)
-        ordered = list(dict.fromkeys(item_idx[keep].tolist()))
-        return self.fold_in_sequence(np.array(ordered, dtype=np.int64))
+        kept = np.array(list(dict.fromkeys(item_idx[keep].tolist())), dtype=np.int64)
+        kept = kept[np.argsort(self.item_position_[kept], kind="stable")] if len(kept) else kept
+        return self.fold_in_sequence(kept)
 
     def _restored_network(self, torch):
         if self._net_cache is None:
