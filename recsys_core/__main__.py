@@ -170,6 +170,10 @@ def _data_and_split_arguments(default_split: str) -> argparse.ArgumentParser:
     parent.add_argument("--file-order-is-time", action="store_true",
                         help="the ratings file has no timestamp but its rows are in the order things happened: "
                              "use the row order as time (for gru4rec/sasrec and the splits by time)")
+    parent.add_argument("--relevant-from", type=float, default=None, dest="relevant_from",
+                        help="a held-out interaction is relevant (a hit) from this value: a rating (default 75%% up "
+                             "the scale), or for counts and event logs a minimum count / summed event weight "
+                             "(default: every held-out interaction; e.g. 5 = a purchase with the default event weights)")
     parent.add_argument("--seed", type=int, default=0)
     parent.add_argument("--no-progress", action="store_true")
     return parent
@@ -349,7 +353,8 @@ def run_compare(args: argparse.Namespace) -> int:
             result = _evaluate_on_spark(args, dataset, progress)
         else:
             result = evaluate(dataset, specs, split=args.split, split_params=split_params(args), ks=args.k,
-                              progress=progress, per_user=args.significance, rerank=args.rerank)
+                              progress=progress, per_user=args.significance, rerank=args.rerank,
+                              relevance_threshold=args.relevant_from)
     finally:
         if bar is not None:
             bar.close()
@@ -413,7 +418,7 @@ def _report_significance(args: argparse.Namespace, dataset, result) -> None:
                 print(f"{label}: no sampled-negatives numbers (re-ranking needs the whole candidate list)")
                 continue
             frame = S.sampled_metrics(model, splits[-1], ks=(k,), n_negatives=args.sampled_negatives,
-                                      seed=args.seed, label=label)
+                                      seed=args.seed, label=label, relevance_threshold=args.relevant_from)
             sampled[label] = float(frame[frame["metric"] == "ndcg_sampled"]["value"].mean())
             table = result.table
             rows = table[(table["model"] == label) & (table["metric"] == "ndcg") & (table["k"] == k)
@@ -447,7 +452,8 @@ def run_tune(args: argparse.Namespace) -> int:
 
         try:
             results[name] = tune(train, name, n_trials=args.trials, timeout=args.timeout, metric=args.metric, k=args.k,
-                                 seed=args.seed, fixed_params=args.params.get(name, {}), trial_done=trial_done)
+                                 seed=args.seed, fixed_params=args.params.get(name, {}), trial_done=trial_done,
+                                 relevance_threshold=args.relevant_from)
         finally:
             if bar is not None:
                 bar.close()

@@ -97,17 +97,20 @@ def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 def relevant_items(test: Dataset, threshold: float | None = None) -> sp.csr_matrix:
     """Relevant test items of every user, as a boolean CSR matrix.
 
-    For implicit data every test interaction is relevant. For explicit data
-    a test item is relevant when its rating is ``>= threshold``; the default
-    threshold is :func:`default_relevance_threshold` of the data set's rating
-    scale (4.0 on 1-5).
+    For explicit data a test item is relevant when its rating is ``>= threshold``;
+    the default threshold is :func:`default_relevance_threshold` of the data
+    set's rating scale (4.0 on 1-5). For implicit data every test interaction
+    is relevant by default; a ``threshold`` then is a minimum count (plays,
+    clicks) or summed event weight (an event log: e.g. 5 keeps the pairs with
+    a purchase under the default weights).
 
     Parameters
     ----------
     test : Dataset
         The test part of a split (its indices agree with the train part).
     threshold : float, optional
-        Rating from which a test item is relevant (explicit data only).
+        Rating (explicit data) or minimum count / event weight (implicit data)
+        from which a test item is relevant.
 
     Returns
     -------
@@ -120,6 +123,8 @@ def relevant_items(test: Dataset, threshold: float | None = None) -> sp.csr_matr
     if not test.implicit:
         if threshold is None:
             threshold = default_relevance_threshold(test.rating_scale)
+        keep = frame["rating"].to_numpy() >= threshold
+    elif threshold is not None:
         keep = frame["rating"].to_numpy() >= threshold
     matrix = sp.csr_matrix(
         (

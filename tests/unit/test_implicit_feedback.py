@@ -387,3 +387,25 @@ def test_small_whole_numbers_under_a_neutral_name_are_read_as_ratings_and_the_no
     counts = data.load_dataset(text, name="x", mapping=mapping, feedback="counts")
     assert counts.feedback_kind == "counts"
     assert not any("could be stars" in line for line in data.load_sample().report)
+
+
+def test_a_minimum_count_decides_what_is_relevant_in_implicit_data(tmp_path, capsys):
+    """By default every held-out play is relevant; --relevant-from 10 keeps the pairs played 10 times or more."""
+    rows = pd.DataFrame({"user": ["a", "a", "b", "b"], "item": ["x", "y", "x", "z"], "rating": [3.0, 12.0, 10.0, 1.0]})
+    test = Dataset.from_frames(rows, name="plays", implicit=True)
+    assert relevant_items(test).nnz == 4
+    kept = relevant_items(test, threshold=10)
+    assert {(test.user_ids[u], test.item_ids[i]) for u, i in zip(*kept.nonzero())} == {("a", "y"), ("b", "x")}
+    # The CLI's option reaches the runner: fewer relevant plays, so a lower (or equal) hit rate.
+    path = tmp_path / "plays.tsv"
+    synthetic.write_sample(tmp_path, feedback="counts")
+    args = ["compare", "--ratings", str(path), "--models", "popular", "--split", "random", "--k", "10",
+            "--no-progress"]
+    outs = []
+    for extra in ([], ["--relevant-from", "1000"]):
+        out = tmp_path / f"r{len(extra)}.csv"
+        assert cli(args + extra + ["--output", str(out)]) == 0
+        table = pd.read_csv(out)
+        outs.append(table.query("metric == 'recall' and bucket == 'all'")["value"].iloc[0])
+    capsys.readouterr()
+    assert outs[0] != outs[1]
