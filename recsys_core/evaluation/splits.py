@@ -290,7 +290,9 @@ def temporal_per_user(dataset: Dataset, test_fraction: float = 0.2) -> list[Spli
     if not dataset.has_timestamps:
         raise DataValidationError(
             f"The data set '{dataset.name}' has no timestamp column, so it cannot be split by time. "
-            "Load a file with a timestamp column, or choose the 'random', 'kfold' or 'leave-last-out' split."
+            "Load a file with a timestamp column (or, if the file's rows are in the order they happened, say so "
+            "on the Data page / with --file-order-is-time), or choose the 'random', 'kfold' or 'leave-last-out' "
+            "split."
         )
     if not 0 < test_fraction < 1:
         raise ValueError(f"temporal_per_user needs 0 < test_fraction < 1; got {test_fraction!r}.")
