@@ -55,7 +55,8 @@ _SETTING_PREFIXES = ("param:", "train_", "tune_", "emb_", "compare_", "cold_", "
 #: Keys among those that are not settings: Streamlit refuses a value set for a button, a download button or a
 #: chart's selection (the Embeddings map: restoring ``emb_chart:...`` crashed the page on reload, issue 21), and a
 #: click or a selection is not a setting. Checked when saving and again when restoring (older sessions hold them).
-_BUTTON_KEYS = re.compile(r"^(tune_run|tune_apply|cold_go_.*|cold_download_.*|emb_chart:.*|emb_last_pick)$")
+_BUTTON_KEYS = re.compile(r"^(tune_run|tune_apply|cold_go_.*|.*_download(_.*)?|train_use_ranking_models|emb_chart:.*"
+                          r"|emb_last_pick)$")
 #: Session values that are not widget settings but are kept too (pickled with the runs: built by this server).
 _KEPT_ANSWERS = ("cold_answer",)
 #: Version of what this module writes; older sessions are read as far as they can be.

@@ -1,6 +1,8 @@
 """AppTest: Compare's trade-off section and the re-rank control on Explore and Cold start."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from app_helpers import texts
@@ -19,8 +21,10 @@ def test_compare_draws_the_tradeoff_curve_with_labelled_points(trained):
     at.selectbox(key="tradeoff_model").set_value("svd").run()
     at.selectbox(key="tradeoff_reranker").set_value("mmr").run()
     assert not at.exception and not at.error
-    chart = next(c for c in at.get("plotly_chart") if "NDCG@" in c.proto.spec and "mmr re-ranking" in c.proto.spec)
-    assert "λ=1" in chart.proto.spec and "λ=0" in chart.proto.spec  # labelled points, the ends included
+    # The spec is JSON: plotly writes "λ" as \u03bb unless orjson is installed (CI has none), so read it decoded.
+    specs = [json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in at.get("plotly_chart")]
+    spec = next(s for s in specs if "NDCG@" in s and "mmr re-ranking" in s)
+    assert "λ=1" in spec and "λ=0" in spec  # labelled points, the ends included
     sentence = next(t for t in texts(at.markdown) if "own lists (λ = 1)" in t)
     assert "to λ = 0" in sentence and "Diversity goes from" in sentence
     at.selectbox(key="tradeoff_reranker").set_value("calibrated").run()

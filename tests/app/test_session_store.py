@@ -258,3 +258,14 @@ def test_a_field_added_since_with_a_default_is_filled_in_not_a_reason_to_drop_th
     older = Saved("svd")
     del older.__dict__["name"]
     assert session_store._fill_defaults(older) == ["name"]
+
+
+def test_no_button_or_download_key_is_saved_as_a_setting():
+    """Streamlit refuses a value set for a button or download button (the reload crash of the per-group download)."""
+    from recsys_ui import session_store
+
+    for key in ("compare_group_download", "cold_download_csv", "forget_download", "train_use_ranking_models",
+                "cold_go_sequence", "tune_run"):
+        assert key.startswith(session_store._SETTING_PREFIXES) is False or session_store._BUTTON_KEYS.match(key), key
+    for key in ("compare_group_metric", "cold_sequence", "train_split", "explore_reranker"):
+        assert not session_store._BUTTON_KEYS.match(key), key
