@@ -282,8 +282,5 @@ class SequenceRanker(TorchRanker):
         state.pop("_net_cache", None)
         return state
 
-    def _fold_in_reg(self) -> float:  # pragma: no cover -- sequence models fold in by running the network
-        raise NotImplementedError
-
 
 __all__ = ["PAD", "SequenceRanker", "histories", "training_windows", "last_windows", "sequence_params"]
