@@ -33,6 +33,9 @@ def history_timeline(dataset: Dataset, user_idx: int, held_items: set[int]) -> g
     held = np.array([item in held_items for item in items])
     titles = hover_text(pd.Series(dataset.titles(items)))
     fig = go.Figure()
+    # The connecting line first, so the points are drawn over it.
+    fig.add_trace(go.Scatter(x=np.asarray(when), y=genres, mode="lines", line=dict(color="#cccccc", width=1),
+                             hoverinfo="skip", showlegend=False))
     for name, mask, symbol in (("trained on", ~held, "circle"), ("held out (the next items to predict)", held,
                                                                   "star")):
         if mask.any():
@@ -41,9 +44,6 @@ def history_timeline(dataset: Dataset, user_idx: int, held_items: set[int]) -> g
                 marker=dict(symbol=symbol, size=11 if symbol == "star" else 8,
                             color=PALETTE[1] if symbol == "star" else PALETTE[4]),
                 text=titles[mask], hovertemplate="%{text}<br>%{x}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=np.asarray(when), y=genres, mode="lines", line=dict(color="#cccccc", width=1),
-                             hoverinfo="skip", showlegend=False))
-    fig.data = fig.data[-1:] + fig.data[:-1]  # the connecting line under the points
     shown = f"latest {len(rows)}" if len(rows) == LATEST else f"all {len(rows)}"
     _layout(fig, f"Their history in time order ({shown} interactions)", height=300)
     fig.update_layout(xaxis_title="when", yaxis_title="genre", legend=dict(orientation="h", y=-0.25))

@@ -40,7 +40,8 @@ NO_TIMESTAMPS = ("'{data}' has no timestamp column, so {model} cannot tell in wh
                  "do not need them.")
 
 
-def histories(dataset: Dataset, keep: sp.csr_matrix | None = None) -> tuple[np.ndarray, np.ndarray]:
+def histories(dataset: Dataset, keep: sp.csr_matrix | None = None,
+              model: str = "a next-item model") -> tuple[np.ndarray, np.ndarray]:
     """Each user's items in the order they took them: ``items[indptr[u]:indptr[u + 1]]``, oldest first.
 
     Ordered by timestamp, ties by file order. ``keep`` (users x items, e.g. the feedback matrix minus the
@@ -52,7 +53,7 @@ def histories(dataset: Dataset, keep: sp.csr_matrix | None = None) -> tuple[np.n
         Without timestamps.
     """
     if not dataset.has_timestamps:
-        raise DataValidationError(NO_TIMESTAMPS.format(data=dataset.name.split(" [")[0], model="a next-item model"))
+        raise DataValidationError(NO_TIMESTAMPS.format(data=dataset.name.split(" [")[0], model=model))
     frame = dataset.interactions
     users = frame["user_idx"].to_numpy().astype(np.int64)
     items = frame["item_idx"].to_numpy().astype(np.int64)
@@ -112,7 +113,7 @@ def typical_positions(indptr: np.ndarray, items: np.ndarray, n_items: int) -> np
     return np.where(seen > 0, total / np.maximum(seen, 1), 0.5)
 
 
-def sequence_params(default_loss: str = "softmax") -> tuple[Param, ...]:
+def sequence_params() -> tuple[Param, ...]:
     """Parameters every next-item model has (its own constructor holds the defaults)."""
     return (
         Param("max_length", "Most recent items of a history the network reads (longer histories are cut to the "
@@ -139,19 +140,17 @@ class SequenceRanker(TorchRanker):
                 "time (leave-last-out, temporal, global time).")
     finite_state = ("user_factors_", "item_factors_")
 
-    #: The network class (built lazily: torch is imported inside a fit).
+    #: The network rebuilt from ``network_state_`` for fold-ins (torch objects are not pickled).
     _net_cache: Any = None
 
     # ------------------------------------------------------------- data
     def _fit_matrix(self, feedback: sp.csr_matrix) -> None:
         torch = require_torch(self.name)
         dataset = self.dataset_
-        if not dataset.has_timestamps:
-            raise DataValidationError(NO_TIMESTAMPS.format(data=dataset.name.split(" [")[0], model=self.name))
         train = without_validation(feedback, self.validation_data)
         self.train_matrix_ = train
-        self._train_histories = histories(dataset, keep=train)
-        self._full_histories = histories(dataset, keep=feedback)
+        self._train_histories = histories(dataset, keep=train, model=self.name)
+        self._full_histories = histories(dataset, keep=feedback, model=self.name)
         self._scoring = self._train_histories
         self._windows = training_windows(*self._train_histories, int(self.max_length))
         self.item_position_ = typical_positions(*self._full_histories, dataset.n_items)
@@ -204,14 +203,15 @@ class SequenceRanker(TorchRanker):
     def _export(self, torch, network) -> None:
         self.item_factors_ = network.items.weight.detach()[1:].cpu().numpy().astype(np.float64)
         self.user_factors_ = self._encode(torch, network, last_windows(*self._scoring, int(self.max_length)))
+
+    def _export_final(self, torch, network) -> None:
+        # Scoring reads each user's whole training history, the validation interaction (their latest) included;
+        # the kept epoch's network is stored once, for fold-ins of ordered lists.
+        self._scoring = self._full_histories
+        self._export(torch, network)
         self.network_state_ = {name: value.detach().cpu().numpy().copy()
                                for name, value in network.state_dict().items()}
         self._net_cache = None
-
-    def _export_final(self, torch, network) -> None:
-        # Scoring reads each user's whole training history, the validation interaction (their latest) included.
-        self._scoring = self._full_histories
-        self._export(torch, network)
 
     def _encode(self, torch, network, tokens: np.ndarray, block: int = 1024) -> np.ndarray:
         """The hidden state after the last position of each row of tokens, ``(rows, factors)``."""
@@ -238,8 +238,7 @@ class SequenceRanker(TorchRanker):
         torch = require_torch(self.name)
         tokens = np.zeros((1, int(self.max_length)), dtype=np.int64)
         recent = items[-int(self.max_length):]
-        if len(recent):
-            tokens[0, -len(recent):] = recent + 1
+        tokens[0, -len(recent):] = recent + 1
         with self.context_.torch_threads():
             network = self._restored_network(torch)
             vector = self._encode(torch, network, tokens)[0]
