@@ -35,6 +35,7 @@ FEEDBACK_CHOICES = {
     "ratings": "ratings (explicit: stars, scores)",
     "counts": "counts (plays, clicks, purchases: implicit, how much)",
     "unary": "one interaction per line (ignore the values)",
+    "events": "an event log (each line weighs its event type: view, cart, purchase)",
 }
 PLAYS_SOURCE = "the bundled sample (play counts)"
 EVENTS_SOURCE = "the bundled sample (event log)"
@@ -139,7 +140,10 @@ with upload_tab:
             ready = False
             continue
         mappings[kind] = mapping_editor(upload, fmt, kind, required, optional)
-        if kind == "ratings" and mappings[kind]["rating"] is None:
+        if kind == "ratings" and mappings[kind]["rating"] is None and mappings[kind].get("event"):
+            st.caption(":material/info: An event log: each row weighs its event type (view 1, cart 3, purchase 5 "
+                       "by default) and a pair's rows are summed into one count (implicit feedback).")
+        elif kind == "ratings" and mappings[kind]["rating"] is None:
             st.caption(":material/info: Without a rating column every row counts as one interaction "
                        "(implicit feedback): RMSE is then meaningless and only ranking metrics count.")
         elif kind == "ratings":
@@ -149,6 +153,10 @@ with upload_tab:
                 help="Counts (plays, clicks, quantities) are implicit feedback: every held-out interaction is "
                      "relevant, the ranking models weigh them (their 'weighting' parameter) and rating models "
                      "refuse them. 'detect' says what it decided, and why, once loaded.")
+            if feedback == "events":  # the event types give the weights: the value column is not read
+                st.caption(f":material/info: Each row weighs its event type; "
+                           f"{ui.md(repr(mappings[kind]['rating']))} is not read.")
+                mappings[kind] = {**mappings[kind], "rating": None}
 
     if ratings_file is None:
         st.info("Choose a ratings file to start. Not sure about the format? See the **File format** tab, "

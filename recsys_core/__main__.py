@@ -2,7 +2,7 @@
 
     python -m recsys_core compare [--ratings PATH] [--items PATH] [--users PATH]
         [--user-col C --item-col C --rating-col C | --columns user=C,item=C,value=C]
-        [--feedback auto|ratings|counts|unary]
+        [--feedback auto|ratings|counts|unary|events]
         [--models svd,knn-basic,...] [--split kfold] [--folds 5] [--seed 0]
         [--k 10] [--rerank calibrated:0.5,mmr:0.3] [--output results.csv]
     python -m recsys_core tune [--ratings PATH ...] --models ease,als [--trials 30]
@@ -148,10 +148,11 @@ def _data_and_split_arguments(default_split: str) -> argparse.ArgumentParser:
     parent.add_argument("--columns", type=_parse_columns, default={},
                         help="the whole mapping at once, e.g. user=userID,item=artistID,value=weight "
                              "(roles: user, item, rating or value, timestamp)")
-    parent.add_argument("--feedback", choices=["auto", "ratings", "counts", "unary"], default="auto",
+    parent.add_argument("--feedback", choices=["auto", "ratings", "counts", "unary", "events"], default="auto",
                         help="what the value column holds: ratings (explicit), counts (plays, clicks, quantities: "
-                             "implicit feedback weighted per model), unary (ignore it: one line, one interaction); "
-                             "auto (default) detects it and says why in the notes")
+                             "implicit feedback weighted per model), unary (ignore it: one line, one interaction), "
+                             "events (an event log: each line weighs its event type, see --event-col and "
+                             "--event-weights); auto (default) detects it and says why in the notes")
     parent.add_argument("--skip-bad-lines", action="store_true",
                         help="skip malformed lines (wrong number of fields, empty ids, ratings that are not numbers) "
                              "instead of stopping; each skipped line is listed in the notes")

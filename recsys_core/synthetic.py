@@ -857,29 +857,16 @@ def _play_counts(user_idx, item_idx, people, catalogue, rng: np.random.Generator
     return np.maximum(1, np.ceil(np.exp(log_plays))).astype(np.int64)
 
 
-#: Last.fm HetRec 2011 (user_artists.dat): its sizes, for :func:`write_lastfm_like`.
-LASTFM_SHAPE = {"n_users": 1892, "n_items": 17632, "n_ratings": 92834}
-
-
 def write_lastfm_like(directory: str | Path, seed: int = 0, **sizes: int) -> dict[str, Path]:
-    """A generated data set in Last.fm HetRec 2011's layout: ``user_artists.dat`` and ``artists.dat``.
+    """A generated data set in Last.fm HetRec 2011's layout (``user_artists.dat``, ``artists.dat``).
 
-    Tab-separated with HetRec's headers (``userID  artistID  weight``; ``id  name  url  pictureURL``), of
-    Last.fm's size by default (:data:`LASTFM_SHAPE`; ``sizes`` overrides), play counts from
-    :func:`_play_counts`. No third-party data: everything is generated here, so tests and benchmarks can
-    run on the shape of a public data set without shipping it.
+    Listeners' top-50 artist lists with scenes, a steep head, a one-listener tail and heavy-tailed play
+    counts, of Last.fm's size by default: see :mod:`recsys_core.synthetic_lastfm` (kept apart from the
+    sample's generator: artists and scenes, not films and genres).
     """
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    ratings, items, _users = generate(seed=seed, feedback="counts", **{**LASTFM_SHAPE, **sizes})
-    plays = pd.DataFrame({"userID": ratings["user"], "artistID": ratings["item"], "weight": ratings["weight"]})
-    artists = pd.DataFrame({"id": items["item"], "name": items["title"],
-                            "url": "http://www.last.fm/music/" + items["item"].astype(str),
-                            "pictureURL": ""})
-    paths = {"ratings": directory / "user_artists.dat", "items": directory / "artists.dat"}
-    plays.to_csv(paths["ratings"], sep="\t", index=False, lineterminator="\n")
-    artists.to_csv(paths["items"], sep="\t", index=False, lineterminator="\n")
-    return paths
+    from recsys_core.synthetic_lastfm import write_lastfm_like as write
+
+    return write(directory, seed=seed, **sizes)
 
 
 def _timestamps(user_idx: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

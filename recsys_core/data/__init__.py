@@ -164,7 +164,7 @@ def read_ratings(
         Skip malformed lines (wrong number of fields, an empty id, a rating
         or time that is not one) instead of raising; they are counted and
         listed by line number in the report.
-    feedback : {"auto", "ratings", "counts", "unary"}, default "auto"
+    feedback : {"auto", "ratings", "counts", "unary", "events"}, default "auto"
         What the value (rating) column holds. ``auto`` reads a column named
         like counts (``weight``, ``plays``, ``clicks``, ``count``,
         ``quantity``...) or whole non-negative values with a heavy tail (the
@@ -175,7 +175,10 @@ def read_ratings(
         ``unary`` ignores the value column (each line one interaction).
         An event log (a column ``event`` / ``event_type`` / ``action`` with
         view, addtocart, transaction... and no value column) is read as
-        counts: each line weighs its type's weight, summed per pair.
+        counts: each line weighs its type's weight, summed per pair;
+        ``events`` says the file is one: its event-type column (detected or
+        mapped) is read even where a value column was detected, and a file
+        without one is refused naming its columns.
     event_weights : dict, optional
         Event type -> weight (case-insensitive), over the defaults (view and
         click 1, addtocart 3, transaction and purchase 5; others 1; 0 leaves
@@ -341,7 +344,7 @@ def load_dataset(
         number of fields, an empty id, a rating or time that is not one)
         instead of raising :class:`MalformedLinesError`; the report counts
         them and lists them by line number.
-    feedback : {"auto", "ratings", "counts", "unary"}, default "auto"
+    feedback : {"auto", "ratings", "counts", "unary", "events"}, default "auto"
         What the ratings file's value column holds; see :func:`read_ratings`.
         Counts and unary files give an implicit data set
         (``Dataset.feedback_kind`` tells which); event logs give counts.

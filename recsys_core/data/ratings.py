@@ -48,7 +48,9 @@ def _load_ratings(
             f"{fmt.name}: looks like a tag file (column '{tag_column}'), not ratings: it has no rating column. "
             "Load it as the tags of the items file, or map the rating to none to load each tag as an interaction."
         )
-    if roles["event"] is not None and roles["rating"] is not None and "event" not in (mapping or {}):
+    if feedback == "events":
+        _events_roles(fmt, roles, mapping)
+    elif roles["event"] is not None and roles["rating"] is not None and "event" not in (mapping or {}):
         roles["event"] = None  # a value column wins over a recognised event column unless the mapping names it
     value = roles["rating"] if feedback != "unary" else None  # unary: the value column is not read
     numeric = tuple(c for c in (value, roles["timestamp"]) if c is not None)
@@ -71,8 +73,27 @@ def _load_ratings(
 
 
 #: What a ratings file's value column may hold: detected (``auto``), explicit ratings, counts (plays, clicks,
-#: quantities: implicit feedback with a strength) or nothing that matters (``unary``: each line one interaction).
-FEEDBACK_KINDS = ("auto", "ratings", "counts", "unary")
+#: quantities: implicit feedback with a strength), nothing that matters (``unary``: each line one interaction)
+#: or an event log (``events``: a column of event types, weighted per type and summed per pair into counts).
+FEEDBACK_KINDS = ("auto", "ratings", "counts", "unary", "events")
+
+
+def _events_roles(fmt, roles: dict[str, str | None], mapping: Mapping[str, str | None] | None) -> None:
+    """Feedback 'events': the event-type column (detected or mapped) gives the weights; a value column is not read."""
+    if roles["event"] is None:
+        raise DataValidationError(
+            f"{fmt.name}: feedback 'events' needs a column of event types (such as view, addtocart, transaction), "
+            f"but none was found or mapped (columns found: {', '.join(map(repr, fmt.columns))}). Map it (--event-col "
+            "or the Data page's 'Event type'), or choose feedback 'counts' or 'unary'."
+        )
+    if roles["rating"] is not None:
+        if "rating" in (mapping or {}):
+            raise DataValidationError(
+                f"{fmt.name}: feedback 'events' weighs each line by its event type ('{roles['event']}'), so a value "
+                f"column cannot also be read; column '{roles['rating']}' is mapped as the value. Map the value to "
+                "none, or choose feedback 'counts' to read that column instead."
+            )
+        roles["rating"] = None  # detected, not chosen: the event types decide
 #: A headerless or unnamed value column is read as counts when its values are whole, non-negative, reach above
 #: this and their largest is at least ``_TAIL_RATIO`` times their median: no rating scale has such a tail.
 _COUNT_MIN_MAX = 10

@@ -207,3 +207,20 @@ def test_an_event_log_is_mapped_and_loaded_as_weighted_counts():
     assert not at.exception and not at.error
     assert metric(at, "Feedback") == "counts (implicit)"
     assert at.session_state["dataset"].interactions["rating"].sum() == 40 * (1 + 3 + 5)
+
+
+def test_an_event_log_with_a_quantity_column_can_be_declared_an_event_log():
+    events = (b"timestamp,visitorid,event,itemid,quantity\n" + b"".join(
+        b"%d,%d,%s,%d,%d\n" % (1433221332 + k, k % 9, (b"view", b"addtocart", b"transaction")[k % 3], k % 13, 2)
+        for k in range(120)))
+    at = new_app()
+    at.file_uploader(key="upload_ratings").upload("events.csv", events, "text/csv")
+    at.run()
+    selects = {s.label: s for s in at.selectbox}
+    assert selects["Rating (optional)"].value == "quantity"
+    selects["Event type (optional)"].set_value("event").run()
+    next(s for s in at.selectbox if s.label == "What the values are").set_value("events").run()
+    assert any("Each row weighs its event type" in c for c in texts(at.caption))
+    next(b for b in at.button if b.label == "Load these files").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state["dataset"].interactions["rating"].sum() == 40 * (1 + 3 + 5)  # not 120 * 2
