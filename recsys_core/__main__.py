@@ -343,10 +343,11 @@ def run_compare(args: argparse.Namespace) -> int:
         raise RecsysError("--rerank re-ranks each model's candidate lists in this process; run it with --engine "
                           "local (the default).")
     dataset = _load(args)
-    if args.engine != "spark" and args.models == DEFAULT_MODELS and dataset.feedback_kind == "counts":
+    if args.engine != "spark" and args.models == DEFAULT_MODELS and dataset.implicit:
         names = [name.strip() for name in DEFAULT_IMPLICIT_MODELS.split(",")]
-        print(f"counts are implicit feedback: the default models are the ranking models ({DEFAULT_IMPLICIT_MODELS}); "
-              "rating-prediction models refuse counts")
+        what = "counts are" if dataset.feedback_kind == "counts" else "interactions without a value are"
+        print(f"{what} implicit feedback: the default models are the ranking models ({DEFAULT_IMPLICIT_MODELS}); "
+              "rating-prediction models refuse them")
     specs = [ModelSpec(name, args.params.get(name, {})) for name in names]
     bar, progress = (None, None) if args.no_progress else _progress_bar("evaluating")
     try:

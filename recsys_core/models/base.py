@@ -670,6 +670,11 @@ class Recommender(abc.ABC):
         """
         return self.fold_in(item_idx, ratings), None
 
+    def predicts_ratings_on(self, dataset: Dataset) -> bool:
+        """Whether this model, fitted on ``dataset``, would predict ratings (models whose task follows the data,
+        such as fm with ``task="auto"``, rank implicit data); read before fitting to refuse what cannot fit."""
+        return bool(self.predicts_ratings)
+
     def item_biases(self) -> np.ndarray | None:
         """Each item's learnt bias (how much above the mean everybody rates it), or None when the model has none.
 

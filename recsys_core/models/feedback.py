@@ -45,8 +45,9 @@ it is; the tests compare with them after the same division).
 
 Rating-prediction models (SVD, the k-NN models, co-clustering, the
 baselines, content k-NN) average or fit the values as ratings; on counts a
-"rating" of 352,698 plays is nonsense, so they refuse counts
-(:func:`check_feedback_kind`) with a sentence saying which models fit.
+"rating" of 352,698 plays is nonsense, and on unary data every value is 1,
+so they refuse both (:func:`check_feedback_kind`) with a sentence saying
+which models fit.
 """
 from __future__ import annotations
 
@@ -180,8 +181,8 @@ def implicit_models_sentence(dataset: Dataset, chosen: list[str]) -> str | None:
     """What implicit data means for the chosen models, in one paragraph (None for explicit ratings).
 
     Names the chosen models that predict ratings (a capability, read from the registry) and what happens
-    to them on this kind: on counts they refuse with a sentence and the others' results stand; on unary
-    data and event logs every value is 1 (or a weight), so they rank, but their RMSE is meaningless.
+    to them on this kind: they refuse with a sentence (counts are no ratings; unary values are all 1) and
+    the others' results stand.
     """
     if not dataset.implicit:
         return None
@@ -194,26 +195,37 @@ def implicit_models_sentence(dataset: Dataset, chosen: list[str]) -> str | None:
             "interaction counts as relevant, and no RMSE/MAE is computed.")
     if not rating_models:
         return text
+    verb = f"{', '.join(rating_models)} predict{'s' * (len(rating_models) == 1)} ratings"
     if dataset.feedback_kind == "counts":
-        return (f"{text} {', '.join(rating_models)} predict{'s' * (len(rating_models) == 1)} ratings: on counts "
-                "they refuse with a sentence (a mean of play counts is no rating) and the other models' results "
-                "stand.")
-    return (f"{text} {', '.join(rating_models)} predict{'s' * (len(rating_models) == 1)} ratings: here every "
-            "rating is the same, so they still rank items but learn little, and their RMSE is meaningless.")
+        return (f"{text} {verb}: on counts they refuse with a sentence (a mean of play counts is no rating) and "
+                "the other models' results stand.")
+    return (f"{text} {verb}: here every interaction has the same value, so there is no rating to fit; they "
+            "refuse with a sentence and the other models' results stand.")
 
 
 def check_feedback_kind(model, dataset: Dataset) -> None:
-    """Refuse counts for a model that predicts ratings, with a sentence saying why and what fits instead.
+    """Refuse implicit data for a model that predicts ratings, with a sentence saying why and what fits instead.
+
+    On counts a mean or a rating scale of plays is nonsense; on unary data every value is 1, so a rating
+    model has nothing to fit and ranks by noise (measured on the sample read as unary: svd 0.006 NDCG@10,
+    knn-basic 0.045, baseline 0.011, against popular's 0.21).
 
     Raises
     ------
     FeedbackKindError
-        When ``model`` predicts ratings and ``dataset`` holds counts.
+        When ``model`` predicts ratings and ``dataset`` holds counts or unary interactions.
     """
-    if not model.predicts_ratings or dataset.feedback_kind != "counts":
+    if dataset.feedback_kind not in ("counts", "unary") or not getattr(model, "predicts_ratings_on", lambda _: model.predicts_ratings)(dataset):
         return
     low, high = dataset.rating_scale
     name = dataset.name.split(" [")[0]  # a split's part is named "data [hold-out train]": name the data
+    if dataset.feedback_kind == "unary":
+        raise FeedbackKindError(
+            f"{model.name} predicts ratings, but '{name}' holds interactions without a value (one line, one "
+            "interaction: every value is 1), so there is no rating to fit and its ranking would be noise. Use a "
+            "ranking model (" + ", ".join(DEFAULT_IMPLICIT_MODELS) + ", lightfm, ...), which learn which items "
+            "people pick, or load a value column with feedback 'ratings' if the file has ratings."
+        )
     raise FeedbackKindError(
         f"{model.name} predicts ratings, but '{name}' holds counts ({low:g} to {high:g}: plays, clicks or "
         "quantities), which are interaction strengths, not ratings: a mean or a rating scale of them would score "

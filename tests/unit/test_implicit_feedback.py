@@ -446,6 +446,17 @@ def test_the_implicit_default_models_have_one_home_and_the_train_sentence_names_
     assert "svd, knn-basic predict ratings: on counts they refuse" in sentence
     assert "predict" not in implicit_models_sentence(counts, ["popular", "ease"]).split("learn which")[1]
     assert implicit_models_sentence(data.load_sample(), ["svd"]) is None
+    unary = data.load_dataset(Path(__file__).resolve().parents[2] / "sample_data" / "ratings.csv", feedback="unary", name="unary")
+    assert "svd predicts ratings: here every interaction has the same value, so there is no rating to fit; they " \
+           "refuse" in implicit_models_sentence(unary, ["svd", "ease"])
+
+
+def test_rating_models_refuse_unary_data_and_fm_ranks_it():
+    unary = data.load_dataset(Path(__file__).resolve().parents[2] / "sample_data" / "ratings.csv", feedback="unary", name="to_read")
+    for name in ("svd", "baseline", "knn-basic", "coclustering", "nmf", "content-tfidf"):
+        with pytest.raises(FeedbackKindError, match=r"'to_read' holds interactions without a value"):
+            make_model(name).fit(unary)
+    assert not make_model("fm", epochs=1).fit(unary).predicts_ratings  # task 'auto': ranks implicit data
 
 
 def test_lastfm_tag_files_are_gathered_into_the_artists_tags(tmp_path):

@@ -120,6 +120,9 @@ class FactorizationMachine(TorchRanker):
         return {"predicts_ratings": self._resolved_task() == "ratings",
                 "new_user_features": bool(self.use_features) and (space is None or space.n_user_features > 0)}
 
+    def predicts_ratings_on(self, dataset) -> bool:
+        return self._resolved_task(dataset) == "ratings"
+
     @property
     def rates(self) -> bool:
         return self._resolved_task() == "ratings"
