@@ -29,14 +29,16 @@ k = st.segmented_control("List length K", ks, default=reading.default_k(ks) if k
 
 # ------------------------------------------------------------------ reading
 @st.cache_data(show_spinner=False, max_entries=32)
-def split_evidence(fingerprint: str, method: str, split_params: str, _data, _splits) -> reading.Evidence:
-    """What the split's test part gives the ranking metrics to find (keyed on the data and split settings)."""
-    return reading.split_evidence(_data, _splits)
+def split_evidence(fingerprint: str, method: str, split_params: str, threshold: float | None, _data,
+                   _splits) -> reading.Evidence:
+    """What the split's test part gives the ranking metrics to find (keyed on the data, split and relevance rule)."""
+    return reading.split_evidence(_data, _splits, threshold)
 
 
 st.subheader("What the numbers say", divider="gray")
 # The reading knows how much there was to measure: too few users, or nothing relevant, is said before any verdict.
-evidence = split_evidence(data.fingerprint, current.split_method, repr(sorted(current.split_params.items())), data,
+evidence = split_evidence(data.fingerprint, current.split_method, repr(sorted(current.split_params.items())),
+                          current.relevance_threshold, data,
                           training.splits_for(data, current.split_method, current.split_params))
 for sentence in ui.results_view("reading", current, table, k, n_folds, evidence=evidence) if k else []:
     st.markdown(f"- {sentence}")

@@ -15,7 +15,8 @@ current = training.require_results()
 data = ui.dataset()
 split = training.last_split(current)
 test = split.test.interactions
-threshold = 0.0 if data.implicit else default_relevance_threshold(data.rating_scale)
+# Implicit data: every held-out interaction is a hit unless the run was measured with a minimum count.
+threshold = (current.relevance_threshold or 0.0) if data.implicit else default_relevance_threshold(data.rating_scale)
 # The rule as it is applied to the rating values this data set holds ("4 or more on 0.5–5", not "3.875").
 hit_rule = "" if data.implicit else fmt.hit_rule(threshold, data.rating_scale,
                                                   fmt.rating_step(data.interactions["rating"].to_numpy()))

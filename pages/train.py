@@ -127,9 +127,23 @@ with right:
                         help="Ranking metrics (precision@K, NDCG@K, …) are measured on each user's top-K list.")
     if not ks:
         st.warning("Choose at least one K.", icon=":material/warning:")
+    relevance_threshold = None
     if data.implicit:
-        st.caption("Implicit data: every held-out interaction counts as relevant (a 'hit'). Each user's training "
-                   "items are never recommended back.")
+        relevant_from = st.number_input(
+            "Relevant from", min_value=0.0, value=0.0, step=1.0, format="%g", key="train_relevant_from",
+            persist_state="session", disabled=data.feedback_kind == "unary",
+            help="A held-out interaction counts as relevant (a 'hit') when its count (plays, clicks) or, for an "
+                 "event log, its summed event weight is at least this; 0 or 1 = every held-out interaction (the "
+                 "default). With the default event weights, 5 keeps the pairs with a purchase.")
+        relevance_threshold = float(relevant_from) if relevant_from > 1 else None
+        if relevance_threshold is None:
+            st.caption("Implicit data: every held-out interaction counts as relevant (a 'hit'). Each user's training "
+                       "items are never recommended back.")
+        else:
+            st.caption(f"Implicit data: a held-out interaction whose count (for an event log: summed event weight) "
+                       f"is at least {relevance_threshold:g} "
+                       "counts as relevant (a 'hit'); the others are not hits. Each user's training items are never "
+                       "recommended back.")
     else:
         rule = fmt.hit_rule(default_relevance_threshold(data.rating_scale), data.rating_scale,
                             fmt.rating_step(data.interactions["rating"].to_numpy()))
@@ -150,13 +164,18 @@ if split_ok:
         significance_view.leakage_note(training.splits_for(data, method, split_params))
         for note in training.splits_for(data, method, split_params)[0].notes:
             st.caption(f":material/info: {ui.md(note)}")
+        if relevance_threshold is not None:
+            problem = training.relevance_problem(training.splits_for(data, method, split_params), relevance_threshold)
+            if problem:
+                st.warning(ui.md(problem), icon=":material/warning:")
+                can_train = False
 tuning.section(data, chosen, train_part, training.split_text(method, split_params))
 spark_ui.section(data, training.splits_for(data, method, split_params) if train_part is not None else None,
                  chosen, tuple(sorted(ks)) or (10,))
 clicked = st.button("Train and evaluate", type="primary", icon=":material/play_arrow:", disabled=not can_train)
 if (clicked or train_now) and can_train:
     with ui.guard("Training"):
-        if training.train(data, chosen, method, split_params, tuple(ks)) is not None:
+        if training.train(data, chosen, method, split_params, tuple(ks), relevance_threshold) is not None:
             st.rerun()  # so the sidebar and the other pages' links show the new results
 
 current = training.latest()

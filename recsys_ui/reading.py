@@ -136,7 +136,7 @@ class Evidence:
     feedback: str = "ratings"
 
 
-def split_evidence(data, splits) -> Evidence:
+def split_evidence(data, splits, relevance_threshold: float | None = None) -> Evidence:
     """The :class:`Evidence` of a split: of its folds, the one with the fewest users to measure.
 
     Parameters
@@ -154,7 +154,7 @@ def split_evidence(data, splits) -> Evidence:
         fmt.rating_step(data.interactions["rating"].to_numpy()))
     folds = []
     for fold in splits:
-        relevant = relevant_items(fold.test)  # the runner's definition, default threshold (the Train page's)
+        relevant = relevant_items(fold.test, threshold=relevance_threshold)  # the runner's definition and rule
         per_user = np.diff(relevant.indptr)
         folds.append(Evidence(
             n_interactions=int(data.n_ratings), n_items=int(data.n_items),

@@ -63,9 +63,9 @@ def control(key: str) -> tuple[str, float, str] | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _curve(content_key: tuple, label: str, reranker: str, similarity: str, k: int, _model: Any,
-           _split: Any) -> pd.DataFrame:
-    return tradeoff_curve(_model, _split, reranker, k=k, similarity=similarity)
+def _curve(content_key: tuple, label: str, reranker: str, similarity: str, k: int, threshold: float | None,
+           _model: Any, _split: Any) -> pd.DataFrame:
+    return tradeoff_curve(_model, _split, reranker, k=k, similarity=similarity, relevance_threshold=threshold)
 
 
 def tradeoff_section(current: training.Results, k: int | None) -> None:
@@ -88,8 +88,8 @@ def tradeoff_section(current: training.Results, k: int | None) -> None:
     curve = None
     with ui.guard("The trade-off curve"):
         with st.spinner(f"Re-ranking {label}'s lists at 11 values of {spec.parameter}…"):
-            curve = _curve(current.content_key, label, name, similarity, int(k), models[label],
-                           training.last_split(current))
+            curve = _curve(current.content_key, label, name, similarity, int(k),
+                           getattr(current, "relevance_threshold", None), models[label], training.last_split(current))
     if curve is None:
         return
     options = [m for m in TRADEOFF_METRICS if m in curve.columns and curve[m].notna().any()]

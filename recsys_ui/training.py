@@ -47,6 +47,9 @@ class Results:
     seconds: float = 0.0
     log: list[str] = field(default_factory=list)
     headline: str = ""
+    #: Implicit data: the smallest held-out count / summed event weight that counts as relevant (None: every
+    #: held-out interaction, the default). Every page that measures this run's lists reads it.
+    relevance_threshold: float | None = None
 
     @property
     def runs(self) -> list[Run]:
@@ -87,7 +90,10 @@ class Results:
         return int(table["fold"].nunique()) if len(table) else 0
 
     def split_description(self) -> str:
-        return split_text(self.split_method, self.split_params)
+        text = split_text(self.split_method, self.split_params)
+        if self.relevance_threshold is not None:
+            text += f"; relevant: held-out interactions of at least {self.relevance_threshold:g}"
+        return text
 
 
 def split_text(method: str, p: dict[str, Any]) -> str:
@@ -129,6 +135,18 @@ def splits_for(data: Dataset, method: str, split_params: dict[str, Any]) -> list
     return store[key]
 
 
+def relevance_problem(splits: list[Split], threshold: float) -> str | None:
+    """A sentence when a minimum count leaves some fold's test part with nothing relevant (None when it does not)."""
+    from recsys_core.evaluation.metrics import relevant_items
+
+    for fold in splits:
+        if relevant_items(fold.test, threshold=threshold).nnz == 0:
+            top = float(fold.test.interactions["rating"].max()) if fold.test.n_ratings else 0.0
+            return (f"No held-out interaction reaches {threshold:g} (the largest in the test part is {top:g}), so "
+                    "every ranking metric would be 0. Choose a smaller minimum.")
+    return None
+
+
 def latest() -> Results | None:
     """The latest training on the active data set, even if every model failed."""
     current: Results | None = st.session_state.get("results")
@@ -165,15 +183,22 @@ def last_split(current: Results) -> Split:
 
 
 def train(data: Dataset, chosen: dict[str, dict[str, Any]], method: str, split_params: dict[str, Any],
-          ks: tuple[int, ...]) -> Results | None:
+          ks: tuple[int, ...], relevance_threshold: float | None = None) -> Results | None:
     """Evaluate the chosen models, reusing every run whose settings did not change.
+
+    ``relevance_threshold`` (implicit data): the smallest held-out count that counts as relevant, as the
+    runner takes it; a run measured under another rule is not reused.
 
     Draws an ``st.status`` with a progress bar per model and fold; a failing
     model is reported and the others keep their results.
     """
     store = _runs()
     started = time.perf_counter()
-    outcome = Results(data.fingerprint, method, dict(split_params), tuple(sorted(ks)))
+    outcome = Results(data.fingerprint, method, dict(split_params), tuple(sorted(ks)),
+                      relevance_threshold=relevance_threshold)
+    # The rule is part of what was measured: in the key beside the split (restores read key[0] only).
+    measured = dict(split_params) if relevance_threshold is None else {**split_params,
+                                                                      "relevant from": relevance_threshold}
     n = len(chosen)
     session_store.training_started(list(chosen))  # cleared below; left set, it tells the next page run "stopped"
 
@@ -194,7 +219,7 @@ def train(data: Dataset, chosen: dict[str, dict[str, Any]], method: str, split_p
             return None
         folds = len(splits)
         for i, (name, params) in enumerate(chosen.items()):
-            key = run_key(data.fingerprint, name, params, method, split_params)
+            key = run_key(data.fingerprint, name, params, method, measured)
             cached = store.get(key)
             if cached is not None and set(ks) <= set(cached.ks):
                 outcome.keys.append(key)
@@ -214,6 +239,7 @@ def train(data: Dataset, chosen: dict[str, dict[str, Any]], method: str, split_p
             t0 = time.perf_counter()
             try:
                 result = evaluate(data, [spec], splits=splits, ks=tuple(sorted(ks)), progress=progress,
+                                  relevance_threshold=relevance_threshold,
                                   fit_events=curve.add if curve is not None else None)
             except Exception as error:  # noqa: BLE001 -- one model's crash must not lose the others
                 log.exception("training %s failed", name)
